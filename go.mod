@@ -1,0 +1,3 @@
+module github.com/statelessgo/sessions
+
+go 1.25.0

@@ -1,0 +1,5 @@
+//go:build race
+
+package xaes
+
+const raceEnabled = true
