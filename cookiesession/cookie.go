@@ -79,14 +79,13 @@ func cookieAttributes(c *config) string {
 	return b.String()
 }
 
-// setCookie sets the session cookie in h, replacing an earlier line for
-// the same name, and keeps the response out of shared caches. An empty
-// value deletes the cookie, with the same attributes so that browsers
-// match it.
-func (m *Manager[T]) setCookie(h http.Header, value string, maxAge int64) {
+// setCookie sets the cookie name in h, replacing an earlier line for the
+// same name, and keeps the response out of shared caches. An empty value
+// deletes the cookie, with the same attributes so that browsers match it.
+func (m *Manager[T]) setCookie(h http.Header, name, value string, maxAge int64) {
 	var b strings.Builder
-	b.Grow(len(m.cfg.name) + len(value) + len(m.attrs) + 64)
-	b.WriteString(m.cfg.name)
+	b.Grow(len(name) + len(value) + len(m.attrs) + 64)
+	b.WriteString(name)
 	b.WriteByte('=')
 	b.WriteString(value)
 	if value == "" {
@@ -99,7 +98,6 @@ func (m *Manager[T]) setCookie(h http.Header, value string, maxAge int64) {
 	line := b.String()
 
 	lines := h["Set-Cookie"]
-	name := m.cfg.name
 	for i, l := range lines {
 		if len(l) > len(name) && l[len(name)] == '=' && l[:len(name)] == name {
 			lines[i] = line

@@ -58,6 +58,7 @@ var (
 	errDecode        = fmt.Errorf("%w: authenticated value does not decode", ErrInvalid)
 	errAmbiguous     = fmt.Errorf("%w: more than one valid cookie with the session's name", ErrInvalid)
 	errBearerHeader  = fmt.Errorf("%w: malformed Authorization header", ErrInvalid)
+	errChunks        = fmt.Errorf("%w: a chunk is missing or repeated", ErrInvalid)
 	errIdleTimeout   = fmt.Errorf("%w: idle timeout", ErrExpired)
 	errLifetimeEnded = fmt.Errorf("%w: absolute lifetime", ErrExpired)
 )

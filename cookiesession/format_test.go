@@ -144,7 +144,11 @@ func describe(t *testing.T, in vectorInput, cookieName, value string) formatVect
 	}
 	header := env[:53]
 	codec, _ := json.Marshal(in.value)
-	plaintext := append(sessionIDFromNonceStream(in.secret[0]), byte(len(in.flashes)))
+	plaintext := append(sessionIDFromNonceStream(in.secret[0]), 0) // flags
+	if len(in.flashes) > 0 {
+		plaintext[16] |= 0x01
+		plaintext = append(plaintext, byte(len(in.flashes)))
+	}
 	for _, f := range in.flashes {
 		plaintext = binary.BigEndian.AppendUint16(plaintext, uint16(len(f)))
 		plaintext = append(plaintext, f...)

@@ -27,6 +27,9 @@ type Manager[T any] struct {
 	tokenName string // what tokens are bound to instead of a cookie name
 	attrs     string // the cookie's attributes after Max-Age
 	lifetime  int64  // cfg.lifetime in seconds
+
+	chunkNames   []string // the cookie names of the chunks, by index
+	chunkedNames []string // the names envelopes are bound to, by chunk count
 }
 
 // New returns a Manager that seals with the primary key of keys and opens
@@ -58,6 +61,7 @@ func New[T any](keys *Keyring, opts ...Option) (*Manager[T], error) {
 	m := &Manager[T]{cfg: cfg, zero: enc, tokenName: tokenName(cfg.name),
 		lifetime: seconds(cfg.lifetime)}
 	m.attrs = cookieAttributes(&cfg)
+	m.chunkNames, m.chunkedNames = chunkNames(cfg.name, max(cfg.maxChunks, 1))
 	m.keys.Store(keys)
 	return m, nil
 }
@@ -153,7 +157,14 @@ func (m *Manager[T]) Token(s *Session[T]) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cookiesession: encoding the session: %w", err)
 	}
-	return m.seal(s, enc, m.tokenName, m.now())
+	value, deflated, err := m.compress(enc)
+	if err != nil {
+		return "", err
+	}
+	if n := len(m.tokenName) + sealedLen(s.flashes, value); n > MaxCookieSize {
+		return "", tooLarge("the token and its purpose", n, MaxCookieSize, value)
+	}
+	return m.seal(s, value, deflated, m.tokenName, m.now())
 }
 
 // OpenToken opens a bearer token issued by [Manager.Token]. On failure it
@@ -167,7 +178,7 @@ func (m *Manager[T]) OpenToken(token string) (*Session[T], error) {
 	s := &Session[T]{m: m, bearer: true}
 	s.mu.Lock()
 	m.reset(s)
-	keyID, err := m.open(s, token, m.tokenName, m.now())
+	keyID, err := m.openToken(s, token, m.now())
 	s.mu.Unlock()
 	if err != nil {
 		m.refused(nil, keyID, err)

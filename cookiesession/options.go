@@ -52,7 +52,11 @@ type config struct {
 	rememberIdle time.Duration
 	skew         time.Duration
 
-	codec   Codec
+	codec       Codec
+	compress    bool
+	maxChunks   int
+	chunkBudget int
+
 	logger  *slog.Logger
 	onError func(*http.Request, error)
 	now     func() time.Time
@@ -133,6 +137,20 @@ func WithClockSkew(d time.Duration) Option { return func(c *config) { c.skew = d
 // default is [JSONCodec].
 func WithCodec(codec Codec) Option { return func(c *config) { c.codec = codec } }
 
+// WithCompression compresses session values of 200 bytes or more with
+// DEFLATE before sealing, when that makes them smaller. Reading accepts
+// compressed values whether or not this option is on, up to
+// [MaxDecompressedSize] once decompressed, so that it can be turned off
+// without ending sessions.
+//
+// Compression is off by default because the length of a compressed
+// session says something about its contents: if an attacker can put
+// chosen data into a session beside a secret and watch the length of the
+// cookie (on the network, say), the length changes when the chosen data
+// matches part of the secret, as in the CRIME attack on TLS. Do not turn
+// it on for sessions that mix secrets with data an attacker controls.
+func WithCompression() Option { return func(c *config) { c.compress = true } }
+
 // WithLogger sets a logger. Refused values are logged at debug level with
 // the reason and key ID; changes that could not be saved at error level.
 // Keys, cookie values and session contents are never logged. The default is
@@ -165,7 +183,8 @@ func (c *config) validate() error {
 	if c.name == "" {
 		c.name = defaultName(c)
 	}
-	checks := []func() string{c.checkName, c.checkAttributes, c.checkTimes, c.checkHooks}
+	checks := []func() string{c.checkName, c.checkAttributes, c.checkTimes, c.checkChunking,
+		c.checkHooks}
 	var problems []string
 	for _, check := range checks {
 		if p := check(); p != "" {

@@ -42,6 +42,7 @@ type Session[T any] struct {
 	metaDirty bool   // flashes or lifetime changed since the last seal
 	baseline  []byte // the value's encoding as opened or last sealed; nil: the zero T
 	committed bool   // the response headers are out
+	chunkMask uint16 // bit i: the browser has the chunk cookie name.i
 }
 
 // Value returns a copy of the session's value. The copy shares maps,
