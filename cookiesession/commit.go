@@ -50,6 +50,10 @@ func (m *Manager[T]) commit(h http.Header, s *Session[T], status int) error {
 	} else {
 		m.deleteCookies(h, s)
 	}
+	if s.migrated {
+		setCookieLine(h, m.legacy.name, m.legacy.deletion)
+		s.migrated = false
+	}
 	s.sealed, s.baseline = now, enc
 	s.oldKey, s.renewed, s.destroyed, s.metaDirty = false, false, false, false
 	return nil

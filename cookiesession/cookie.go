@@ -95,8 +95,13 @@ func (m *Manager[T]) setCookie(h http.Header, name, value string, maxAge int64) 
 		b.WriteString(strconv.FormatInt(maxAge, 10))
 	}
 	b.WriteString(m.attrs)
-	line := b.String()
+	setCookieLine(h, name, b.String())
+}
 
+// setCookieLine sets a Set-Cookie line for name in h, replacing an earlier
+// line for the same name, so that a response never carries two, and keeps
+// the response out of shared caches.
+func setCookieLine(h http.Header, name, line string) {
 	lines := h["Set-Cookie"]
 	for i, l := range lines {
 		if len(l) > len(name) && l[len(name)] == '=' && l[:len(name)] == name {

@@ -25,6 +25,9 @@ func (m *Manager[T]) load(s *Session[T], r *http.Request) (uint32, error) {
 	if len(values) > maxCandidates {
 		return 0, errAmbiguous
 	}
+	if len(values) == 0 && m.legacy != nil {
+		return 0, m.loadLegacy(s, r.Header, now)
+	}
 	var keyID uint32
 	var err error
 	for i, v := range values {

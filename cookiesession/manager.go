@@ -30,6 +30,8 @@ type Manager[T any] struct {
 
 	chunkNames   []string // the cookie names of the chunks, by index
 	chunkedNames []string // the names envelopes are bound to, by chunk count
+
+	legacy *legacyReader[T] // nil without WithGorillaMigration
 }
 
 // New returns a Manager that seals with the primary key of keys and opens
@@ -62,6 +64,11 @@ func New[T any](keys *Keyring, opts ...Option) (*Manager[T], error) {
 		lifetime: seconds(cfg.lifetime)}
 	m.attrs = cookieAttributes(&cfg)
 	m.chunkNames, m.chunkedNames = chunkNames(cfg.name, max(cfg.maxChunks, 1))
+	if cfg.legacy != nil {
+		if m.legacy, err = newLegacyReader[T](cfg.legacy, &cfg); err != nil {
+			return nil, err
+		}
+	}
 	m.keys.Store(keys)
 	return m, nil
 }

@@ -62,6 +62,7 @@ type config struct {
 	now     func() time.Time
 	bearer  bool
 	random  io.Reader // crypto/rand.Reader; tests set another
+	legacy  any       // a GorillaMigration[T], checked by New
 }
 
 func defaultConfig() config {

@@ -43,6 +43,7 @@ type Session[T any] struct {
 	baseline  []byte // the value's encoding as opened or last sealed; nil: the zero T
 	committed bool   // the response headers are out
 	chunkMask uint16 // bit i: the browser has the chunk cookie name.i
+	migrated  bool   // converted from a legacy cookie, to be deleted
 }
 
 // Value returns a copy of the session's value. The copy shares maps,
