@@ -116,12 +116,49 @@
 // restarts all together), step 1 can be skipped. Step 1 matters in a
 // rolling deploy: an instance that does not yet know a key cannot open what
 // another instance sealed under it. [Manager.SetKeys] swaps the ring of a
-// running server atomically.
+// running server atomically, and [WatchKeyFile] applies a key file that a
+// secret manager rewrites, with no restart.
 //
 // Keys are at least [MinKeySize] random bytes. A short, empty, all-same or
 // undecodable key, two copies of one key, or more than [MaxKeys] keys
 // fail at start-up with an error that names the position of the bad key
 // and never shows key material. Keys print as their key IDs only.
+//
+// # Size: compression and chunks
+//
+// A cookie holds at most [MaxCookieSize] bytes of name and value: about
+// 2.9 KB of encoded session after the envelope and base64. A larger
+// session is an [ErrTooLarge] error at seal time, never a cookie the
+// browser drops. Two options raise the limit, both off by default:
+// [WithCompression] compresses values with DEFLATE (at the cost of a
+// length leak, explained there), and [WithChunking] spreads a session over
+// several cookies within a budget for the Cookie header.
+//
+// # Revocation
+//
+// A stateless session cannot be ended before it expires without some
+// state. Three mechanisms, from free to one lookup per request:
+// [WithNotBefore] refuses every session created before a time (log
+// everyone out without a change of keys); [WithValidator] checks each
+// session against the application's own data (a per-user "sessions valid
+// after" date); [WithRevocation] checks a [RevocationList] shared by every
+// instance, to which [Manager.Revoke] (at logout) and
+// [Manager.RevokeSubject] ("sign out everywhere") add. A refused session is
+// [ErrRevoked]. A list that fails refuses sessions unless
+// [WithInsecureRevocationFailOpen] says otherwise. [MemoryRevocationList]
+// serves one instance; the module redisrevoke shares one on Redis.
+//
+// # Migrating from gorilla/sessions
+//
+// [WithGorillaMigration] reads the cookies of a gorilla/sessions
+// CookieStore with its keys, converts them to T, and replaces them with
+// this package's cookie on the same response. Deploy it, wait for the
+// legacy MaxAge (30 days by default), and remove it.
+//
+// # Inspecting a value
+//
+// [Inspect] reads a cookie's or token's clear header without any key: its
+// format version, key ID, creation, last seal and deadline.
 //
 // # Security model
 //
@@ -138,8 +175,9 @@
 //     (the cookie is Secure and HttpOnly by default), and use [Session.Renew]
 //     at login.
 //   - Logging out deletes the cookie in the browser, but a copy taken before
-//     stays valid until it expires: there is no server-side state to revoke
-//     it. Rotating all keys ends every session.
+//     stays valid until it expires, unless revocation is configured (see
+//     Revocation): without server-side state there is nothing to revoke it
+//     against. Rotating all keys ends every session.
 //   - Concurrent requests of one user each write their own cookie: the last
 //     response wins, and changes made by the others are lost.
 //   - A cookie holds at most [MaxCookieSize] bytes of name and value, about

@@ -35,6 +35,11 @@ var (
 	// were written, so the change could not be saved.
 	ErrCommitted = errors.New("cookiesession: session changed after the response was committed")
 
+	// ErrRevoked means a genuine session was refused because it was
+	// revoked: created before the not-before time, refused by the
+	// validation hook, or on the revocation list.
+	ErrRevoked = errors.New("cookiesession: session revoked")
+
 	// ErrReadOnly means a session that came from a bearer token was changed.
 	// Tokens are never written back: issue a new one with [Manager.Token].
 	ErrReadOnly = errors.New("cookiesession: session from a bearer token changed; issue a new token")

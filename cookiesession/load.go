@@ -8,6 +8,19 @@ import (
 // and present, else the session cookie. It returns the key ID for the logs
 // and why a value was refused.
 func (m *Manager[T]) load(s *Session[T], r *http.Request) (uint32, error) {
+	keyID, err := m.loadValue(s, r)
+	if err == nil && !s.isNew {
+		if err = m.verify(r, s); err != nil {
+			mask := s.chunkMask
+			m.reset(s)
+			s.chunkMask = mask
+		}
+	}
+	return keyID, err
+}
+
+// loadValue opens the value that r carries into s, unverified.
+func (m *Manager[T]) loadValue(s *Session[T], r *http.Request) (uint32, error) {
 	now := m.now()
 	if m.cfg.bearer {
 		if token, ok, err := bearerToken(r.Header); ok {

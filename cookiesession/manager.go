@@ -31,7 +31,9 @@ type Manager[T any] struct {
 	chunkNames   []string // the cookie names of the chunks, by index
 	chunkedNames []string // the names envelopes are bound to, by chunk count
 
-	legacy *legacyReader[T] // nil without WithGorillaMigration
+	legacy     *legacyReader[T] // nil without WithGorillaMigration
+	notBefore  atomic.Int64     // unix seconds; 0 for none
+	revocation revocation[T]
 }
 
 // New returns a Manager that seals with the primary key of keys and opens
@@ -64,6 +66,10 @@ func New[T any](keys *Keyring, opts ...Option) (*Manager[T], error) {
 		lifetime: seconds(cfg.lifetime)}
 	m.attrs = cookieAttributes(&cfg)
 	m.chunkNames, m.chunkedNames = chunkNames(cfg.name, max(cfg.maxChunks, 1))
+	if m.revocation, err = newRevocation[T](&cfg); err != nil {
+		return nil, err
+	}
+	m.SetNotBefore(cfg.notBefore)
 	if cfg.legacy != nil {
 		if m.legacy, err = newLegacyReader[T](cfg.legacy, &cfg); err != nil {
 			return nil, err
@@ -186,6 +192,9 @@ func (m *Manager[T]) OpenToken(token string) (*Session[T], error) {
 	s.mu.Lock()
 	m.reset(s)
 	keyID, err := m.openToken(s, token, m.now())
+	if err == nil {
+		err = m.verify(nil, s)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		m.refused(nil, keyID, err)

@@ -63,6 +63,12 @@ type config struct {
 	bearer  bool
 	random  io.Reader // crypto/rand.Reader; tests set another
 	legacy  any       // a GorillaMigration[T], checked by New
+
+	notBefore  time.Time
+	validator  any // a func(context.Context, SessionInfo, T) error, checked by New
+	revocation RevocationList
+	subject    any // a func(T) string, checked by New
+	failOpen   bool
 }
 
 func defaultConfig() config {

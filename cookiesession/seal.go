@@ -99,6 +99,8 @@ func (m *Manager[T]) checkTimes(h *envelope.Header, now int64) error {
 		return errBadTimes
 	case h.Created > now+skew || h.Sealed > now+skew:
 		return errFuture
+	case h.Created < m.notBefore.Load():
+		return errRevokedNotBefore
 	}
 	idle, maxLife := m.limits(h.Created, h.Expires)
 	switch {

@@ -92,8 +92,10 @@ func (s *Session[T]) ID() string {
 	if s.ensureID() != nil {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString(s.id[:])
+	return encodeID(s.id)
 }
+
+func encodeID(id [idSize]byte) string { return base64.RawURLEncoding.EncodeToString(id[:]) }
 
 // CreatedAt returns when the session started. Re-seals keep it; Renew
 // moves it to now.
