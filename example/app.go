@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/statelessgo/sessions/cookiesession"
+)
+
+// sessionData is the session's value: identifiers and counters, nothing
+// more. The user's details are looked up by ID on each request, so that
+// the cookie stays small.
+type sessionData struct {
+	UserID int64 `json:"uid,omitempty"`
+	Visits int   `json:"visits,omitempty"` // views of the home page since sign-in
+	Count  int   `json:"count,omitempty"`  // presses of the counter button
+}
+
+// session is the session type of this server.
+type session = cookiesession.Session[sessionData]
+
+// app is the demo application: its handlers and what they share.
+type app struct {
+	sessions *cookiesession.Manager[sessionData]
+	cfg      config
+	logger   *slog.Logger
+}
+
+// newApp returns the application with sessions sealed under keys. Its
+// error is the library's, for an idle timeout or lifetime out of bounds.
+func newApp(cfg config, keys *cookiesession.Keyring, logger *slog.Logger) (*app, error) {
+	m, err := cookiesession.New[sessionData](keys,
+		cookiesession.WithBearerTokens(),
+		cookiesession.WithIdleTimeout(cfg.idleTimeout),
+		cookiesession.WithLifetime(cfg.maxAge),
+		cookiesession.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	return &app{sessions: m, cfg: cfg, logger: logger}, nil
+}
+
+// routes returns the application's handler. Cross-origin form posts are
+// refused before any session is opened; SameSite=Lax alone is not a
+// complete defence.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", cookieOnly(a.home))
+	mux.Handle("POST /login", cookieOnly(a.login))
+	mux.Handle("POST /counter", cookieOnly(a.counter))
+	mux.Handle("POST /logout", cookieOnly(a.logout))
+	mux.HandleFunc("POST /api/login", a.apiLogin)
+	mux.HandleFunc("GET /api/data", a.apiData)
+
+	csrf := http.NewCrossOriginProtection()
+	return a.commonHeaders(csrf.Handler(a.sessions.Handler(mux)))
+}
+
+// contentSecurityPolicy allows the page's inline style and its forms, and
+// nothing else.
+const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// commonHeaders sets the headers of every response, X-Instance among them
+// when the -instance flag names this instance.
+func (a *app) commonHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if a.cfg.instance != "" {
+			h.Set("X-Instance", a.cfg.instance)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cookieOnly refuses a request with a bearer token on the pages, which
+// change the session: a session from a token is read-only, and the library
+// would only log the change it cannot save.
+func cookieOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			http.Error(w, "this page takes the session cookie, not a bearer token "+
+				"(tokens are for /api/)", http.StatusBadRequest)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// currentUser returns the user signed in to s, or nil.
+func currentUser(s *session) *user {
+	return userByID(s.Value().UserID)
+}
+
+// keyIDs lists the key IDs of the server's keyring, the primary first.
+func (a *app) keyIDs() string {
+	var ids []string
+	for _, k := range a.sessions.Keys().Keys() {
+		ids = append(ids, fmt.Sprintf("%08x", k.ID()))
+	}
+	return strings.Join(ids, ", ")
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/statelessgo/sessions/cookiesession"
+)
+
+// keysVariable is the environment variable that holds the session keys.
+const keysVariable = "COOKIESESSION_KEYS"
+
+// config is the server's configuration, from its flags.
+type config struct {
+	addr        string
+	idleTimeout time.Duration
+	maxAge      time.Duration
+	debug       bool
+	instance    string // the X-Instance header's value; empty for none
+}
+
+// parseFlags parses the server's flags. When it returns false the program
+// must exit with code: 0 after -h, 2 after a usage error.
+func parseFlags(args []string, stdout, stderr io.Writer) (cfg config, code int, ok bool) {
+	fs := flag.NewFlagSet("example", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080",
+		"listen on `host:port` (port 0 picks a free one)")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", cookiesession.DefaultIdleTimeout,
+		"end a session after this long without a request")
+	fs.DurationVar(&cfg.maxAge, "max-age", cookiesession.DefaultLifetime,
+		"end a session this long after sign-in, whatever its activity")
+	fs.BoolVar(&cfg.debug, "debug", false, "log at debug level: every refused cookie or token")
+	fs.StringVar(&cfg.instance, "instance", "",
+		"add the header X-Instance: `name` to every response (to tell instances apart)")
+
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(fs, stdout)
+		return cfg, 0, false
+	case err != nil:
+		fmt.Fprintf(stderr, "example: %v\n", err)
+		usage(fs, stderr)
+		return cfg, 2, false
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "example: unexpected argument %q\n", fs.Arg(0))
+		return cfg, 2, false
+	}
+	return cfg, 0, true
+}
+
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "Usage: example [flags]\n\n"+
+		"Serves the cookiesession demo. Session keys come from %s: base64\n"+
+		"secrets of 32 bytes or more, comma-separated, newest first. Without it,\n"+
+		"a key is made at start-up and sessions end with the process.\n\nFlags:\n",
+		keysVariable)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// loadKeys returns the keyring of COOKIESESSION_KEYS or, when the variable
+// is not set, a new random key, and says which. Its errors name the bad key
+// by position and never show key material.
+func loadKeys(getenv func(string) string) (keys *cookiesession.Keyring, random bool,
+	err error) {
+	value := getenv(keysVariable)
+	if value == "" {
+		keys, err = cookiesession.NewKeyring(cookiesession.GenerateKey())
+		return keys, true, err
+	}
+	keys, err = cookiesession.ParseKeyring(value)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", keysVariable, err)
+	}
+	return keys, false, nil
+}
+
+// newLogger returns the text logger of the server and of the library.
+func newLogger(w io.Writer, debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

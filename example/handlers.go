@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/statelessgo/sessions/cookiesession"
+)
+
+// maxFormBytes bounds the body of a form post.
+const maxFormBytes = 4 << 10
+
+//go:embed page.html
+var pageHTML string
+
+var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+
+// pageView is what the page shows.
+type pageView struct {
+	User       *user
+	Visits     int
+	Count      int
+	Flashes    []string
+	Error      string
+	Session    *sessionView // nil when the handler did not open the session
+	CookieName string
+	Instance   string
+}
+
+// sessionView is the session's metadata, as the page shows it.
+type sessionView struct {
+	New         bool
+	ID          string
+	Created     string
+	Sealed      string
+	IdleEnds    string
+	Expires     string
+	KeyID       string // the key the request's cookie was sealed under
+	Keys        string // this server's keys, primary first
+	IdleTimeout time.Duration
+	MaxAge      time.Duration
+}
+
+// home shows the sign-in form, or the signed-in user, their counters and
+// their flash messages. Each view while signed in counts as a visit.
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	s := a.sessions.Get(r)
+	u := currentUser(s)
+	if u != nil {
+		s.Update(func(d *sessionData) { d.Visits++ })
+	}
+	v := a.newView(u)
+	v.Session = a.describe(r, s)
+	d := s.Value()
+	v.Visits, v.Count = d.Visits, d.Count
+	v.Flashes = s.Flashes()
+	a.render(w, http.StatusOK, v)
+}
+
+// login signs a user in from the form fields username and password. On
+// success it renews the session (a new session ID and lifetime), so that a
+// session planted or seen before does not become signed in. A failure
+// shows the form again with 401 and leaves the session alone.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	u, ok := authenticate(r.PostForm.Get("username"), r.PostForm.Get("password"))
+	if !ok {
+		a.logger.Info("sign-in refused", "remote", r.RemoteAddr)
+		v := a.newView(nil)
+		v.Error = "Wrong username or password."
+		a.render(w, http.StatusUnauthorized, v)
+		return
+	}
+
+	s := a.sessions.Get(r)
+	s.Renew()
+	s.Set(sessionData{UserID: u.ID})
+	s.AddFlash("Signed in")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// counter adds one to the signed-in user's counter.
+func (a *app) counter(w http.ResponseWriter, r *http.Request) {
+	s := a.sessions.Get(r)
+	if currentUser(s) == nil {
+		v := a.newView(nil)
+		v.Error = "Sign in to use the counter."
+		a.render(w, http.StatusUnauthorized, v)
+		return
+	}
+	s.Update(func(d *sessionData) { d.Count++ })
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logout ends the session: the response deletes the cookie.
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	a.sessions.Get(r).Destroy()
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (a *app) newView(u *user) *pageView {
+	return &pageView{User: u, CookieName: a.sessions.Name(), Instance: a.cfg.instance}
+}
+
+// describe returns the metadata of s for the page.
+func (a *app) describe(r *http.Request, s *session) *sessionView {
+	v := &sessionView{New: s.IsNew(), Keys: a.keyIDs(), IdleTimeout: a.cfg.idleTimeout,
+		MaxAge: a.cfg.maxAge}
+	if v.New {
+		return v
+	}
+	v.ID = s.ID()
+	v.Created = stamp(s.CreatedAt())
+	v.Sealed = stamp(s.SealedAt())
+	v.IdleEnds = stamp(s.SealedAt().Add(a.cfg.idleTimeout))
+	v.Expires = stamp(s.ExpiresAt())
+	if c, err := r.Cookie(a.sessions.Name()); err == nil {
+		if info, err := cookiesession.Inspect(c.Value); err == nil {
+			v.KeyID = fmt.Sprintf("%08x", info.KeyID)
+		}
+	}
+	return v
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// render writes the page with status. The page is rendered into a buffer
+// first, so that a template error cannot leave half a page, and all
+// session changes are made before the first byte is written.
+func (a *app) render(w http.ResponseWriter, status int, v *pageView) {
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, v); err != nil {
+		a.logger.Error("rendering the page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/statelessgo/sessions/cookiesession"
+)
+
+// cookieName is the session cookie's name: the library's default.
+const cookieName = "__Host-session"
+
+// testConfig is the configuration of a test server: the defaults.
+func testConfig() config {
+	return config{idleTimeout: cookiesession.DefaultIdleTimeout,
+		maxAge: cookiesession.DefaultLifetime}
+}
+
+// newTestServer starts the application on a loopback port and returns it
+// with the server. Its log goes to the test's log.
+func newTestServer(t *testing.T, cfg config) (*app, *httptest.Server) {
+	t.Helper()
+	keys, err := cookiesession.NewKeyring(cookiesession.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{
+		Level: slog.LevelDebug}))
+	a, err := newApp(cfg, keys, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(a.routes())
+	t.Cleanup(ts.Close)
+	return a, ts
+}
+
+// testWriter writes to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// response is what a test reads of a response.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// setCookie returns the response's session cookie, or nil.
+func (r *response) setCookie() *http.Cookie {
+	for _, line := range r.header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err == nil && c.Name == cookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+// request describes a request to a test server. The client sends cookies
+// by hand: net/http/cookiejar keeps Secure cookies off plain http.
+type request struct {
+	method string
+	path   string
+	form   url.Values        // sent as a form body when not nil
+	body   string            // sent as a JSON body when not empty
+	cookie string            // the session cookie's value
+	header map[string]string // more request headers
+}
+
+// send sends req to ts without following redirects.
+func send(t *testing.T, ts *httptest.Server, req request) *response {
+	t.Helper()
+	var body io.Reader
+	switch {
+	case req.form != nil:
+		body = strings.NewReader(req.form.Encode())
+	case req.body != "":
+		body = strings.NewReader(req.body)
+	}
+	r, err := http.NewRequest(req.method, ts.URL+req.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else if req.body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if req.cookie != "" {
+		r.Header.Set("Cookie", cookieName+"="+req.cookie)
+	}
+	for k, v := range req.header {
+		r.Header.Set(k, v)
+	}
+	return do(t, r)
+}
+
+// client is the tests' HTTP client: it does not follow redirects.
+var client = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       30 * time.Second,
+}
+
+// do sends r and reads the response.
+func do(t *testing.T, r *http.Request) *response {
+	t.Helper()
+	resp, err := client.Do(r)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.Method, r.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", r.Method, r.URL.Path, err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// signIn posts the sign-in form and returns the session cookie's value.
+func signIn(t *testing.T, ts *httptest.Server, username, password string) string {
+	t.Helper()
+	resp := send(t, ts, request{method: "POST", path: "/login",
+		form: url.Values{"username": {username}, "password": {password}}})
+	c := resp.setCookie()
+	if resp.status != http.StatusSeeOther || c == nil {
+		t.Fatalf("POST /login as %s = %d, cookie %v; want 303 and a cookie",
+			username, resp.status, c)
+	}
+	return c.Value
+}
+
+// sealCookie returns a session cookie's value sealed by m with value d and
+// flashes, as a browser would hold it.
+func sealCookie(t *testing.T, m *cookiesession.Manager[sessionData], d sessionData,
+	flashes ...string) string {
+	t.Helper()
+	s := m.NewSession()
+	s.Set(d)
+	for _, f := range flashes {
+		s.AddFlash(f)
+	}
+	rec := httptest.NewRecorder()
+	if err := m.Save(rec, s); err != nil {
+		t.Fatal(err)
+	}
+	c := (&response{header: rec.Header()}).setCookie()
+	if c == nil {
+		t.Fatalf("Save wrote no session cookie: %q", rec.Header())
+	}
+	return c.Value
+}
+
+// sealToken returns a bearer token sealed by m with value d.
+func sealToken(t *testing.T, m *cookiesession.Manager[sessionData], d sessionData) string {
+	t.Helper()
+	s := m.NewSession()
+	s.Set(d)
+	token, err := m.Token(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// openCookie opens a session cookie's value with m.
+func openCookie(t *testing.T, m *cookiesession.Manager[sessionData],
+	value string) *cookiesession.Session[sessionData] {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", cookieName+"="+value)
+	s, err := m.Load(r)
+	if err != nil || s.IsNew() {
+		t.Fatalf("Load(cookie) = new %v, %v; want an open session", s.IsNew(), err)
+	}
+	return s
+}
+
+// newManager returns a Manager with the application's options, sealing
+// under keys, or under a key of its own when keys is nil.
+func newManager(t *testing.T, keys *cookiesession.Keyring,
+	opts ...cookiesession.Option) *cookiesession.Manager[sessionData] {
+	t.Helper()
+	if keys == nil {
+		var err error
+		if keys, err = cookiesession.NewKeyring(cookiesession.GenerateKey()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := cookiesession.New[sessionData](keys,
+		append([]cookiesession.Option{cookiesession.WithBearerTokens()}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// clockAt returns the option of a clock stopped at now.
+func clockAt(now time.Time) cookiesession.Option {
+	return cookiesession.WithClock(func() time.Time { return now })
+}
