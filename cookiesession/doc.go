@@ -112,6 +112,10 @@
 //  3. After one idle timeout (or the remember-me idle timeout, if used),
 //     deploy "new". Sessions idle for longer have expired anyway.
 //
+// While step 2 rolls out, instances disagree on the primary key, and each
+// seals cookies again under its own: a cookie may flip between the two
+// keys, with a Set-Cookie on every request, until the rollout ends.
+// That is harmless; but start step 3 only once step 2 is done everywhere.
 // Where every instance switches at once (one process, or a deploy that
 // restarts all together), step 1 can be skipped. Step 1 matters in a
 // rolling deploy: an instance that does not yet know a key cannot open what

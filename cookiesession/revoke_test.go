@@ -179,3 +179,22 @@ func TestRevocationWithoutList(t *testing.T) {
 	}
 	_ = httptest.NewRecorder
 }
+
+func TestSessionAccessors(t *testing.T) {
+	f := newFixture(t, cookiesession.WithBearerTokens(),
+		cookiesession.WithRememberMe(30*24*time.Hour, 7*24*time.Hour))
+	s := f.m.NewSession()
+	now := f.clock.Now()
+	if !s.Deadline().Equal(now.Add(cookiesession.DefaultIdleTimeout)) || s.FromToken() {
+		t.Errorf("new session: Deadline %v, FromToken %t", s.Deadline(), s.FromToken())
+	}
+	s.SetLifetime(30 * 24 * time.Hour)
+	if !s.Deadline().Equal(now.Add(7 * 24 * time.Hour)) {
+		t.Errorf("remember-me session: Deadline %v, want the 7-day idle timeout", s.Deadline())
+	}
+	token, _ := f.m.Token(s)
+	opened, err := f.m.OpenToken(token)
+	if err != nil || !opened.FromToken() {
+		t.Errorf("OpenToken: FromToken %t, %v", opened != nil && opened.FromToken(), err)
+	}
+}

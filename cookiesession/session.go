@@ -75,17 +75,27 @@ func (s *Session[T]) Update(fn func(v *T)) {
 }
 
 // IsNew reports whether the request carried no valid session, so that this
-// one started on this request.
+// one started on this request (a session converted from a legacy cookie is
+// not new).
 func (s *Session[T]) IsNew() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.isNew
 }
 
+// FromToken reports whether the session came from a bearer token. Such a
+// session is read-only: changes are not written back (see [ErrReadOnly]).
+func (s *Session[T]) FromToken() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bearer
+}
+
 // ID returns the session ID: 16 random bytes in unpadded URL-safe base64.
 // It stays the same for the life of the session; [Session.Renew] and
 // [Session.Destroy] draw a new one. An application can key server-side
-// records (a revocation list, say) on it.
+// records (a revocation list, say) on it. A new session draws its ID on the
+// first call; if the session is never saved, that ID is never seen again.
 func (s *Session[T]) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,6 +135,21 @@ func (s *Session[T]) ExpiresAt() time.Time {
 	return time.Unix(min(s.expires, s.created+maxLife), 0)
 }
 
+// Deadline returns when the session ends if no request comes: the idle
+// timeout after its last seal (its creation, for a session never sealed),
+// or its absolute deadline, whichever is first. Remember-me sessions have
+// their own idle timeout, which Deadline accounts for.
+func (s *Session[T]) Deadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idle, maxLife := s.m.limits(s.created, s.expires)
+	last := s.sealed
+	if last == 0 {
+		last = s.created
+	}
+	return time.Unix(min(s.expires, s.created+maxLife, last+idle), 0)
+}
+
 // Renew starts the session again with a new session ID and a new lifetime
 // from now, keeping its value and flash messages. Call it after a login and
 // after any change of privilege, so that a session ID planted or seen
@@ -141,8 +166,9 @@ func (s *Session[T]) Renew() {
 
 // Destroy ends the session: the response deletes the cookie (with the
 // same name, Path, Domain and Secure, so that browsers honour it), and the
-// value and flash messages are cleared. If the value is set again on the
-// same request, a new session with a new ID is written instead.
+// value and flash messages are cleared. If the value is set again, or a
+// flash message added ("Signed out"), on the same request, a new session
+// with a new ID is written instead, which replaces the old cookie.
 //
 // Destroy cannot revoke a copy of the cookie taken before: that copy opens
 // until it expires. See the package documentation.
