@@ -6,14 +6,22 @@ import (
 	"net/http"
 )
 
+// errHeld reports a change not saved because the request's session could
+// not be checked against the revocation list.
+var errHeld = fmt.Errorf("%w: the change was not saved, so as not to replace the "+
+	"user's cookie (Renew or Destroy would be)", ErrRevocationUnavailable)
+
 // commit adds to h what the response needs for s, with status the status
 // code of the response (0 when unknown); see [Manager.Save]. s.mu is held.
 func (m *Manager[T]) commit(h http.Header, s *Session[T], status int) error {
 	enc, err := m.cfg.codec.Marshal(&s.value)
 	if err != nil {
-		return fmt.Errorf("cookiesession: encoding the session: %w", err)
+		return encodeError(err)
 	}
 	changed := s.renewed || s.metaDirty || !m.equalBaseline(s, enc)
+	if s.held && changed && !s.renewed && !s.destroyed {
+		return errHeld
+	}
 	if s.bearer {
 		if changed || s.destroyed {
 			return ErrReadOnly
@@ -54,7 +62,7 @@ func (m *Manager[T]) commit(h http.Header, s *Session[T], status int) error {
 		setCookieLine(h, m.legacy.name, m.legacy.deletion)
 		s.migrated = false
 	}
-	s.sealed, s.baseline = now, enc
+	s.sealed, s.baseline = max(now, s.created), enc
 	s.oldKey, s.renewed, s.destroyed, s.metaDirty = false, false, false, false
 	return nil
 }

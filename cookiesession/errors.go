@@ -22,8 +22,10 @@ var (
 	// ErrInvalid too. No key is tried: key IDs select keys.
 	ErrUnknownKey = fmt.Errorf("%w: unknown key ID", ErrInvalid)
 
-	// ErrExpired means a value was genuine but its session is over: the idle
-	// timeout or the absolute lifetime has passed.
+	// ErrExpired means a value's session is over: the idle timeout or the
+	// absolute lifetime has passed. The times are checked from the clear
+	// header before authentication, so that an expired value costs no
+	// decryption: a forged header with past times gets ErrExpired too.
 	ErrExpired = errors.New("cookiesession: session expired")
 
 	// ErrTooLarge means a session does not fit a cookie. The error says how
@@ -39,6 +41,14 @@ var (
 	// revoked: created before the not-before time, refused by the
 	// validation hook, or on the revocation list.
 	ErrRevoked = errors.New("cookiesession: session revoked")
+
+	// ErrRevocationUnavailable means the revocation list could not be
+	// consulted. The session is refused (fail closed) unless
+	// [WithInsecureRevocationFailOpen] is set; either way the error is
+	// reported at error level. A session refused so is not saved unless the
+	// handler renews or destroys it, so that a change made during an outage
+	// does not replace the user's valid cookie.
+	ErrRevocationUnavailable = errors.New("cookiesession: revocation list unavailable")
 
 	// ErrReadOnly means a session that came from a bearer token was changed.
 	// Tokens are never written back: issue a new one with [Manager.Token].
@@ -67,3 +77,18 @@ var (
 	errIdleTimeout   = fmt.Errorf("%w: idle timeout", ErrExpired)
 	errLifetimeEnded = fmt.Errorf("%w: absolute lifetime", ErrExpired)
 )
+
+// codecError is a codec's error with its message withheld: the messages
+// of encoding/json quote the data they fail on, which is session content,
+// and must not reach logs. Its text is the error's type; errors.As still
+// reaches the error itself.
+type codecError struct{ err error }
+
+func (e codecError) Error() string { return fmt.Sprintf("codec error %T", e.err) }
+
+func (e codecError) Unwrap() error { return e.err }
+
+// encodeError reports a codec that failed to encode a session.
+func encodeError(err error) error {
+	return fmt.Errorf("cookiesession: encoding the session: %w", codecError{err})
+}

@@ -47,14 +47,16 @@ func ReadKeyFile(path string) (*Keyring, error) {
 // a Manager's SetKeys, so that a secret manager rotates keys by rewriting
 // the file, with no restart. A file that cannot be read or parsed keeps the
 // current ring: the error goes to onError (which may be nil), and the next
-// change of the file is tried again. WatchKeyFile returns ctx's error.
+// change of the file is tried again. The first read, one interval after
+// the call, applies the file whatever it holds, so that a change between
+// start-up and the call is not missed. WatchKeyFile returns ctx's error.
 //
 // Rewrite the file atomically (write a new file and rename it over the old
 // one, as Kubernetes does with mounted secrets), or a reader may see half a
 // file, refuse it and wait for the next change.
 func WatchKeyFile(ctx context.Context, path string, interval time.Duration,
 	apply func(*Keyring) error, onError func(error)) error {
-	last, _ := os.ReadFile(path) // the caller loaded this one at start-up
+	var last []byte
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

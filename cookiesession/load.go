@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"errors"
 	"net/http"
 )
 
@@ -16,6 +17,7 @@ func (m *Manager[T]) load(s *Session[T], r *http.Request) (uint32, error) {
 			s.chunkMask = mask
 		}
 	}
+	s.loadErr, s.held = err, errors.Is(err, ErrRevocationUnavailable)
 	return keyID, err
 }
 

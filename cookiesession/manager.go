@@ -116,6 +116,7 @@ func (m *Manager[T]) reset(s *Session[T]) {
 	s.restart()
 	s.sealed = 0
 	s.isNew, s.oldKey, s.renewed, s.destroyed, s.metaDirty = true, false, false, false, false
+	s.migrated, s.loadErr, s.held = false, nil, false
 }
 
 // Load returns the session that r carries, for code that does not use
@@ -168,7 +169,7 @@ func (m *Manager[T]) Token(s *Session[T]) (string, error) {
 	defer s.mu.Unlock()
 	enc, err := m.cfg.codec.Marshal(&s.value)
 	if err != nil {
-		return "", fmt.Errorf("cookiesession: encoding the session: %w", err)
+		return "", encodeError(err)
 	}
 	value, deflated, err := m.compress(enc)
 	if err != nil {
@@ -225,7 +226,7 @@ func (m *Manager[T]) refused(r *http.Request, keyID uint32, err error) {
 		return
 	}
 	level := slog.LevelDebug
-	if errors.Is(err, errDecode) {
+	if errors.Is(err, errDecode) || errors.Is(err, ErrRevocationUnavailable) {
 		level = slog.LevelError
 	}
 	var attrs []slog.Attr

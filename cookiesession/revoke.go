@@ -182,10 +182,11 @@ func (m *Manager[T]) verify(req *http.Request, s *Session[T]) error {
 	revoked, err := r.list.Revoked(ctx, id, subject, time.Unix(s.created, 0))
 	switch {
 	case err != nil && m.cfg.failOpen:
-		m.report(req, slog.LevelError, "cookiesession: revocation list failed; session accepted", err)
+		m.report(req, slog.LevelError, "cookiesession: revocation list failed; session accepted",
+			fmt.Errorf("%w; session accepted (fail open): %w", ErrRevocationUnavailable, err))
 		return nil
 	case err != nil:
-		return fmt.Errorf("cookiesession: revocation list failed; session refused: %w", err)
+		return fmt.Errorf("%w; session refused: %w", ErrRevocationUnavailable, err)
 	case revoked:
 		return errRevokedListed
 	}

@@ -130,10 +130,34 @@ func TestRevocationList(t *testing.T) {
 		t.Errorf("bob's new login after sign-out everywhere: %v", err)
 	}
 
-	// The list fails: sessions are refused (fail closed).
+	// The list fails: sessions are refused (fail closed), the handler can
+	// tell why, and a change made on the fresh session is not saved, so
+	// that the user's valid cookie survives the outage; a login is.
 	list.down.Store(true)
-	if _, err := load(f.m, other); err == nil || !strings.Contains(err.Error(), "unreachable") {
-		t.Errorf("list down, fail closed: Load = %v, want a refusal", err)
+	if _, err := load(f.m, other); !errors.Is(err, cookiesession.ErrRevocationUnavailable) ||
+		!strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("list down, fail closed: Load = %v, want ErrRevocationUnavailable", err)
+	}
+	var why error
+	w = f.serve(func(w http.ResponseWriter, r *http.Request) {
+		s := f.m.Get(r)
+		why = s.Err()
+		s.AddFlash("hello")
+	}, other)
+	errs := f.errs.all()
+	if !errors.Is(why, cookiesession.ErrRevocationUnavailable) ||
+		len(w.Result().Header["Set-Cookie"]) != 0 ||
+		!errors.Is(errs[len(errs)-1], cookiesession.ErrRevocationUnavailable) {
+		t.Errorf("outage: Err() = %v, Set-Cookie %q, last error %v", why,
+			w.Result().Header["Set-Cookie"], errs[len(errs)-1])
+	}
+	w = f.serve(func(w http.ResponseWriter, r *http.Request) {
+		s := f.m.Get(r)
+		s.Renew()
+		s.Set(user{Name: "carol"})
+	}, other)
+	if len(w.Result().Header["Set-Cookie"]) != 1 {
+		t.Error("a login during the outage wrote no cookie")
 	}
 	list.down.Store(false)
 }

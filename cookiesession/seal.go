@@ -121,7 +121,7 @@ func (m *Manager[T]) loadPlaintext(s *Session[T], pt []byte) error {
 	value := p.value
 	if p.deflated {
 		if value, err = inflate(value); err != nil {
-			return fmt.Errorf("%w: %w", errDecode, err)
+			return fmt.Errorf("%w: %w", errDecode, err) // errInflate quotes nothing
 		}
 	} else {
 		value = bytes.Clone(value) // pt is in a pooled buffer
@@ -129,7 +129,7 @@ func (m *Manager[T]) loadPlaintext(s *Session[T], pt []byte) error {
 
 	var v T
 	if err := m.cfg.codec.Unmarshal(value, &v); err != nil {
-		return fmt.Errorf("%w: %w", errDecode, err)
+		return fmt.Errorf("%w: %w", errDecode, codecError{err})
 	}
 	s.value, s.flashes, s.baseline = v, p.flashes, value
 	copy(s.id[:], p.id)
@@ -171,8 +171,10 @@ func (m *Manager[T]) seal(s *Session[T], value []byte, deflated bool, name strin
 		return "", err
 	}
 	key := m.keys.Load().Primary()
+	// A session created up to the clock skew ahead of this server's clock
+	// is sealed no earlier than its creation, which readers require.
 	h := envelope.Header{Version: envelope.Version, KeyID: key.id,
-		Created: s.created, Sealed: now, Expires: s.expires}
+		Created: s.created, Sealed: max(now, s.created), Expires: s.expires}
 	if _, err := io.ReadFull(m.cfg.random, h.Nonce[:]); err != nil {
 		return "", fmt.Errorf("cookiesession: drawing a nonce: %w", err)
 	}

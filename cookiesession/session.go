@@ -44,6 +44,8 @@ type Session[T any] struct {
 	committed bool   // the response headers are out
 	chunkMask uint16 // bit i: the browser has the chunk cookie name.i
 	migrated  bool   // converted from a legacy cookie, to be deleted
+	loadErr   error  // why the request's value was refused
+	held      bool   // refused for want of the revocation list: not saved
 }
 
 // Value returns a copy of the session's value. The copy shares maps,
@@ -81,6 +83,17 @@ func (s *Session[T]) IsNew() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.isNew
+}
+
+// Err returns why the request's cookie or token was refused, matching
+// [ErrInvalid], [ErrUnknownKey], [ErrExpired], [ErrRevoked] or
+// [ErrRevocationUnavailable]; nil when it opened or there was none. The
+// session is new then. A handler may answer 503 on
+// ErrRevocationUnavailable rather than treat the user as signed out.
+func (s *Session[T]) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadErr
 }
 
 // FromToken reports whether the session came from a bearer token. Such a

@@ -23,6 +23,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"strings"
 )
 
 const (
@@ -128,8 +129,14 @@ func DecodedLen(n int) int { return base64.RawURLEncoding.DecodedLen(n) }
 func Encode(dst, env []byte) []byte { return encoding.AppendEncode(dst, env) }
 
 // Decode appends the envelope encoded in value to dst. It refuses padding,
-// characters outside the URL-safe alphabet and non-canonical encodings.
+// characters outside the URL-safe alphabet and non-canonical encodings. It
+// also refuses the line breaks that encoding/base64 skips even in strict
+// mode: every character of value must carry data, so that an envelope has
+// exactly one encoding.
 func Decode(dst []byte, value string) ([]byte, error) {
+	if strings.ContainsAny(value, "\r\n") {
+		return nil, ErrMalformed
+	}
 	out, err := encoding.AppendDecode(dst, []byte(value))
 	if err != nil {
 		return nil, ErrMalformed

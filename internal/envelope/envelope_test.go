@@ -177,3 +177,22 @@ func TestSealPanicsOnMisuse(t *testing.T) {
 		}()
 	}
 }
+
+// TestDecodeRefusesLineBreaks inserts the characters that encoding/base64
+// skips even in strict mode.
+func TestDecodeRefusesLineBreaks(t *testing.T) {
+	value := string(Encode(nil, seal(t, "s", "a session")))
+	for _, brk := range []string{"\r", "\n", "\r\n"} {
+		for _, at := range []int{0, 10, 72, len(value) - 1, len(value)} {
+			v := value[:at] + brk + value[at:]
+			if _, err := Decode(nil, v); !errors.Is(err, ErrMalformed) {
+				t.Errorf("Decode(%q at %d) = %v, want ErrMalformed", brk, at, err)
+			}
+			if at < 72 {
+				if _, err := PeekHeader(v); !errors.Is(err, ErrMalformed) {
+					t.Errorf("PeekHeader(%q at %d) = %v, want ErrMalformed", brk, at, err)
+				}
+			}
+		}
+	}
+}
