@@ -21,6 +21,9 @@ type config struct {
 	maxAge      time.Duration
 	debug       bool
 	instance    string // the X-Instance header's value; empty for none
+	keysFile    string // read keys from this file, and watch it; empty: the variable
+	keysPoll    time.Duration
+	admin       string // serve /debug/vars on this address; empty for none
 }
 
 // parseFlags parses the server's flags. When it returns false the program
@@ -37,6 +40,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (cfg config, code int, 
 	fs.BoolVar(&cfg.debug, "debug", false, "log at debug level: every refused cookie or token")
 	fs.StringVar(&cfg.instance, "instance", "",
 		"add the header X-Instance: `name` to every response (to tell instances apart)")
+	fs.StringVar(&cfg.keysFile, "keys-file", "",
+		"read the keys from this `file` (one per line, newest first) instead of "+keysVariable+
+			", and apply it again whenever it changes")
+	fs.DurationVar(&cfg.keysPoll, "keys-poll", 2*time.Second, "how often to read -keys-file")
+	fs.StringVar(&cfg.admin, "admin", "",
+		"serve /debug/vars (goroutines, memory) on `host:port`; keep it on loopback")
 
 	err := fs.Parse(args)
 	switch {
@@ -67,8 +76,12 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 // loadKeys returns the keyring of COOKIESESSION_KEYS or, when the variable
 // is not set, a new random key, and says which. Its errors name the bad key
 // by position and never show key material.
-func loadKeys(getenv func(string) string) (keys *cookiesession.Keyring, random bool,
-	err error) {
+func loadKeys(cfg config, getenv func(string) string) (keys *cookiesession.Keyring,
+	random bool, err error) {
+	if cfg.keysFile != "" {
+		keys, err = cookiesession.ReadKeyFile(cfg.keysFile)
+		return keys, false, err
+	}
 	value := getenv(keysVariable)
 	if value == "" {
 		keys, err = cookiesession.NewKeyring(cookiesession.GenerateKey())

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -282,4 +286,58 @@ func postForm(t *testing.T, url string, form url.Values) *response {
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return do(t, r)
+}
+
+// TestKeysFileAndAdmin starts the server with -keys-file and -admin,
+// rewrites the key file and waits for the reload, and reads /debug/vars.
+func TestKeysFileAndAdmin(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	first, second := cookiesession.GenerateKeyString(), cookiesession.GenerateKeyString()
+	if err := os.WriteFile(path, []byte(first+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startRun(t, []string{"-addr", "127.0.0.1:0", "-keys-file", path, "-keys-poll", "10ms",
+		"-admin", "127.0.0.1:0"}, nil)
+	admin := regexp.MustCompile(`admin on (http://\S+)"`).FindStringSubmatch(s.log.String())
+	if admin == nil {
+		t.Fatalf("no admin address in the log: %s", s.log)
+	}
+	if err := os.WriteFile(path+".new", []byte(second+"\n"+first+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for !strings.Contains(s.log.String(), "keys reloaded\" key_ids=\""+keyID(t, second)) {
+		select {
+		case <-s.log.written:
+		case <-deadline:
+			t.Fatalf("key file not reloaded: %s", s.log)
+		}
+	}
+
+	res, err := http.Get(admin[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars struct {
+		Goroutines int
+		Memstats   struct{ HeapAlloc uint64 }
+	}
+	err = json.NewDecoder(res.Body).Decode(&vars)
+	res.Body.Close()
+	if err != nil || vars.Goroutines == 0 || vars.Memstats.HeapAlloc == 0 {
+		t.Errorf("/debug/vars = %+v, %v", vars, err)
+	}
+}
+
+// keyID returns the key ID of an encoded key, as the logs print it.
+func keyID(t *testing.T, key string) string {
+	t.Helper()
+	k, err := cookiesession.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%08x", k.ID())
 }

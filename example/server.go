@@ -36,6 +36,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stderr, "example: %v\n", err)
 		return 1
 	}
+	if cfg.keysFile != "" {
+		go watchKeys(ctx, cfg, a, logger)
+	}
+	if cfg.admin != "" {
+		if err := serveAdmin(ctx, cfg.admin, logger); err != nil {
+			fmt.Fprintf(stderr, "example: -admin: %v\n", err)
+			return 1
+		}
+	}
 	logger.Info("listening on http://" + ln.Addr().String())
 	return serveUntilDone(ctx, newHTTPServer(a.routes(), logger), ln, logger)
 }
@@ -43,7 +52,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string,
 // setUp loads the keys, builds the application and opens its listener.
 func setUp(cfg config, getenv func(string) string, logger *slog.Logger) (*app, net.Listener,
 	error) {
-	keys, random, err := loadKeys(getenv)
+	keys, random, err := loadKeys(cfg, getenv)
 	if err != nil {
 		return nil, nil, err
 	}
