@@ -125,8 +125,9 @@ func (m *Manager[T]) reset(s *Session[T]) {
 //
 // The session is never nil. When r carries a value that cannot be opened,
 // the session is new and the error says why, matching [ErrInvalid],
-// [ErrUnknownKey] or [ErrExpired]; it has also gone to the logger and the
-// error handler. No value at all is not an error.
+// [ErrUnknownKey], [ErrExpired], [ErrRevoked] or
+// [ErrRevocationUnavailable] (see also [Session.Err]); it has also gone to
+// the logger and the error handler. No value at all is not an error.
 func (m *Manager[T]) Load(r *http.Request) (*Session[T], error) {
 	s := &Session[T]{m: m, req: r}
 	s.mu.Lock()
@@ -182,8 +183,8 @@ func (m *Manager[T]) Token(s *Session[T]) (string, error) {
 }
 
 // OpenToken opens a bearer token issued by [Manager.Token]. On failure it
-// returns a nil session and an error matching [ErrInvalid], [ErrUnknownKey]
-// or [ErrExpired], which has also gone to the logger and the error handler.
+// returns a nil session and an error matching one of the errors of
+// [Manager.Load], which has also gone to the logger and the error handler.
 // The session is read-only: see [ErrReadOnly].
 func (m *Manager[T]) OpenToken(token string) (*Session[T], error) {
 	if !m.cfg.bearer {
