@@ -91,8 +91,9 @@ func (m *Manager[T]) setCookie(h http.Header, name, value string, maxAge int64) 
 	if value == "" {
 		b.WriteString("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
 	} else {
+		var digits [20]byte
 		b.WriteString("; Max-Age=")
-		b.WriteString(strconv.FormatInt(maxAge, 10))
+		b.Write(strconv.AppendInt(digits[:0], maxAge, 10))
 	}
 	b.WriteString(m.attrs)
 	setCookieLine(h, name, b.String())

@@ -290,7 +290,7 @@ func forge(t testing.TB, secret []byte, h envelope.Header, name string, pt []byt
 		t.Fatal(err)
 	}
 	b := append(make([]byte, envelope.HeaderSize), pt...)
-	return string(envelope.Encode(nil, envelope.Seal(a, &h, name, b)))
+	return string(envelope.Encode(nil, envelope.Seal(a, &h, name, b, new([envelope.MaxAADSize]byte))))
 }
 
 // forgeAt forges a cookie value with these times and the value

@@ -17,14 +17,16 @@ const maxEnvelope = MaxCookieSize * 3 / 4
 // neither allocates in proportion to its input. Chunked values larger than
 // one cookie use buffers of their own.
 type buffers struct {
-	env  [maxEnvelope + 16]byte
-	text [MaxCookieSize]byte
+	env   [maxEnvelope + 16]byte
+	text  [MaxCookieSize]byte
+	aad   [envelope.MaxAADSize]byte
+	nonce [envelope.NonceSize]byte
 }
 
 var bufferPool = sync.Pool{New: func() any { return new(buffers) }}
 
-// open authenticates a value bound to name and loads it into s, which is
-// left unchanged on failure. The value comes in one piece, or in the
+// open authenticates a value bound to name and loads it into s, a new
+// session, which stays new on failure. The value comes in one piece, or in the
 // pieces of its chunks, each but the last a multiple of 4 characters; the
 // caller has checked their lengths. open returns the key ID of the value's
 // header when it could be read, for the logs.
@@ -54,7 +56,7 @@ func (m *Manager[T]) open(s *Session[T], pieces []string, name string, now int64
 	if err != nil {
 		return h.KeyID, err
 	}
-	pt, err := envelope.Open(key.aead, env, name)
+	pt, err := envelope.Open(key.aead, env, name, &buf.aad)
 	if err != nil {
 		return h.KeyID, errAuth
 	}
@@ -112,7 +114,8 @@ func (m *Manager[T]) checkTimes(h *envelope.Header, now int64) error {
 	return nil
 }
 
-// loadPlaintext parses a plaintext into s, or leaves s unchanged.
+// loadPlaintext parses a plaintext into s, a new session, or leaves it
+// new.
 func (m *Manager[T]) loadPlaintext(s *Session[T], pt []byte) error {
 	p, err := parsePlaintext(pt)
 	if err != nil {
@@ -127,11 +130,14 @@ func (m *Manager[T]) loadPlaintext(s *Session[T], pt []byte) error {
 		value = bytes.Clone(value) // pt is in a pooled buffer
 	}
 
-	var v T
-	if err := m.cfg.codec.Unmarshal(value, &v); err != nil {
+	// s is a new session, whose value is zero: decoding into it saves an
+	// allocation, and a failure leaves it zero again.
+	if err := m.cfg.codec.Unmarshal(value, &s.value); err != nil {
+		var zero T
+		s.value = zero
 		return fmt.Errorf("%w: %w", errDecode, codecError{err})
 	}
-	s.value, s.flashes, s.baseline = v, p.flashes, value
+	s.flashes, s.baseline = p.flashes, value
 	copy(s.id[:], p.id)
 	return nil
 }
@@ -170,24 +176,24 @@ func (m *Manager[T]) seal(s *Session[T], value []byte, deflated bool, name strin
 	if err := s.ensureID(); err != nil {
 		return "", err
 	}
+	buf := bufferPool.Get().(*buffers)
+	defer bufferPool.Put(buf)
+	if _, err := io.ReadFull(m.cfg.random, buf.nonce[:]); err != nil {
+		return "", fmt.Errorf("cookiesession: drawing a nonce: %w", err)
+	}
 	key := m.keys.Load().Primary()
 	// A session created up to the clock skew ahead of this server's clock
 	// is sealed no earlier than its creation, which readers require.
-	h := envelope.Header{Version: envelope.Version, KeyID: key.id,
-		Created: s.created, Sealed: max(now, s.created), Expires: s.expires}
-	if _, err := io.ReadFull(m.cfg.random, h.Nonce[:]); err != nil {
-		return "", fmt.Errorf("cookiesession: drawing a nonce: %w", err)
-	}
+	h := envelope.Header{Version: envelope.Version, KeyID: key.id, Created: s.created,
+		Sealed: max(now, s.created), Expires: s.expires, Nonce: buf.nonce}
 
-	buf := bufferPool.Get().(*buffers)
-	defer bufferPool.Put(buf)
 	b, text := buf.env[:envelope.HeaderSize], buf.text[:0]
 	if n := envelope.Overhead + plaintextLen(s.flashes, value); n > cap(b) {
 		b = make([]byte, envelope.HeaderSize, n)
 		text = make([]byte, 0, envelope.EncodedLen(n))
 	}
 	b = appendPlaintext(b, s.id[:], s.flashes, value, deflated)
-	env := envelope.Seal(key.aead, &h, name, b)
+	env := envelope.Seal(key.aead, &h, name, b, &buf.aad)
 	return string(envelope.Encode(text, env)), nil
 }
 

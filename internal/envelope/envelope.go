@@ -39,6 +39,9 @@ const (
 	Overhead = HeaderSize + TagSize
 	// MaxNameLen is the longest name that can be bound into the AAD, in bytes.
 	MaxNameLen = 255
+	// MaxAADSize is the size of the largest AAD, in bytes: the scratch
+	// space that Seal and Open need.
+	MaxAADSize = HeaderSize + 1 + MaxNameLen
 )
 
 // Errors returned for values that cannot be opened. ErrAuth is the only
@@ -134,7 +137,7 @@ func Encode(dst, env []byte) []byte { return encoding.AppendEncode(dst, env) }
 // mode: every character of value must carry data, so that an envelope has
 // exactly one encoding.
 func Decode(dst []byte, value string) ([]byte, error) {
-	if strings.ContainsAny(value, "\r\n") {
+	if strings.IndexByte(value, '\r') >= 0 || strings.IndexByte(value, '\n') >= 0 {
 		return nil, ErrMalformed
 	}
 	out, err := encoding.AppendDecode(dst, []byte(value))
@@ -147,30 +150,31 @@ func Decode(dst []byte, value string) ([]byte, error) {
 // Seal encrypts in place. b holds HeaderSize bytes of room followed by the
 // plaintext; Seal writes h into the room, seals the plaintext under the AAD
 // made of the header and name, and returns the envelope, which extends b by
-// TagSize bytes (reallocating only if b lacks the capacity).
+// TagSize bytes (reallocating only if b lacks the capacity). scratch, of
+// MaxAADSize bytes, holds the AAD: the caller provides it so that it need
+// not be allocated.
 //
 // Seal panics if name is longer than MaxNameLen or b is shorter than the
 // header: both are programming errors.
-func Seal(a cipher.AEAD, h *Header, name string, b []byte) []byte {
+func Seal(a cipher.AEAD, h *Header, name string, b []byte, scratch *[MaxAADSize]byte) []byte {
 	if len(b) < HeaderSize {
 		panic("envelope: Seal needs HeaderSize bytes of room")
 	}
 	h.put(b)
-	var aad [HeaderSize + 1 + MaxNameLen]byte
-	ad := additionalData(aad[:0], b[:HeaderSize], name)
-	return a.Seal(b[:HeaderSize], h.Nonce[:], b[HeaderSize:], ad)
+	ad := additionalData(scratch[:0], b[:HeaderSize], name)
+	return a.Seal(b[:HeaderSize], b[HeaderSize-NonceSize:HeaderSize], b[HeaderSize:], ad)
 }
 
 // Open authenticates a decoded envelope under name and decrypts it in place.
 // The plaintext it returns shares env's memory. Every authentication failure
 // is ErrAuth; the header is not checked here beyond its length and version
-// (the caller has chosen the key from it and checked its times).
-func Open(a cipher.AEAD, env []byte, name string) ([]byte, error) {
+// (the caller has chosen the key from it and checked its times). scratch is
+// as for Seal.
+func Open(a cipher.AEAD, env []byte, name string, scratch *[MaxAADSize]byte) ([]byte, error) {
 	if _, err := ParseHeader(env); err != nil {
 		return nil, err
 	}
-	var aad [HeaderSize + 1 + MaxNameLen]byte
-	ad := additionalData(aad[:0], env[:HeaderSize], name)
+	ad := additionalData(scratch[:0], env[:HeaderSize], name)
 	nonce := env[HeaderSize-NonceSize : HeaderSize]
 	pt, err := a.Open(env[HeaderSize:HeaderSize], nonce, env[HeaderSize:], ad)
 	if err != nil {

@@ -31,7 +31,7 @@ func seal(t testing.TB, name, plaintext string) []byte {
 	t.Helper()
 	h := testHeader()
 	b := append(make([]byte, HeaderSize), plaintext...)
-	return Seal(testAEAD(t), &h, name, b)
+	return Seal(testAEAD(t), &h, name, b, scratch())
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -58,7 +58,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("Decode = %x, %v", decoded, err)
 		}
 
-		got, err := Open(testAEAD(t), decoded, "__Host-session")
+		got, err := Open(testAEAD(t), decoded, "__Host-session", scratch())
 		if err != nil || string(got) != pt {
 			t.Fatalf("Open = %q, %v, want %q", got, err, pt)
 		}
@@ -74,7 +74,7 @@ func TestFlipEveryByte(t *testing.T) {
 		for bit := range 8 {
 			c := bytes.Clone(env)
 			c[i] ^= 1 << bit
-			_, err := Open(a, c, "s")
+			_, err := Open(a, c, "s", scratch())
 			want := ErrAuth
 			if i == 0 {
 				want = ErrVersion
@@ -90,11 +90,11 @@ func TestTruncationAndExtension(t *testing.T) {
 	env := seal(t, "s", "a small session value")
 	a := testAEAD(t)
 	for n := range len(env) {
-		if _, err := Open(a, bytes.Clone(env[:n]), "s"); err == nil {
+		if _, err := Open(a, bytes.Clone(env[:n]), "s", scratch()); err == nil {
 			t.Fatalf("Open accepted the first %d of %d bytes", n, len(env))
 		}
 	}
-	if _, err := Open(a, append(bytes.Clone(env), 0), "s"); !errors.Is(err, ErrAuth) {
+	if _, err := Open(a, append(bytes.Clone(env), 0), "s", scratch()); !errors.Is(err, ErrAuth) {
 		t.Errorf("Open(extended) = %v, want ErrAuth", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestTruncationAndExtension(t *testing.T) {
 func TestNameIsBound(t *testing.T) {
 	env := seal(t, "__Host-session", "v")
 	for _, name := range []string{"", "__Host-session2", "__host-session", "session", "flash"} {
-		if _, err := Open(testAEAD(t), bytes.Clone(env), name); !errors.Is(err, ErrAuth) {
+		if _, err := Open(testAEAD(t), bytes.Clone(env), name, scratch()); !errors.Is(err, ErrAuth) {
 			t.Errorf("Open under name %q = %v, want ErrAuth", name, err)
 		}
 	}
@@ -164,8 +164,8 @@ func TestSealPanicsOnMisuse(t *testing.T) {
 	a := testAEAD(t)
 	h := testHeader()
 	for name, f := range map[string]func(){
-		"long name": func() { Seal(a, &h, strings.Repeat("n", 256), make([]byte, HeaderSize)) },
-		"no room":   func() { Seal(a, &h, "s", make([]byte, HeaderSize-1)) },
+		"long name": func() { Seal(a, &h, strings.Repeat("n", 256), make([]byte, HeaderSize), scratch()) },
+		"no room":   func() { Seal(a, &h, "s", make([]byte, HeaderSize-1), scratch()) },
 	} {
 		func() {
 			defer func() {
@@ -196,3 +196,6 @@ func TestDecodeRefusesLineBreaks(t *testing.T) {
 		}
 	}
 }
+
+// scratch returns scratch space for the AAD.
+func scratch() *[MaxAADSize]byte { return new([MaxAADSize]byte) }

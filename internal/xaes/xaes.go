@@ -18,6 +18,7 @@ import (
 	"crypto/cipher"
 	"crypto/subtle"
 	"errors"
+	"sync"
 )
 
 const (
@@ -92,10 +93,19 @@ func (a *AEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, erro
 	return out, nil
 }
 
+// scratch holds the blocks of one key derivation. Passed to
+// cipher.Block.Encrypt, an interface method, stack arrays would escape to
+// the heap on every message; a pool reuses them.
+type scratch struct{ m, key [KeySize]byte }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
 // derive returns AES-256-GCM under the key for this nonce.
 func (a *AEAD) derive(nonce []byte) cipher.AEAD {
-	key := a.deriveKey(nonce)
-	block, err := aes.NewCipher(key[:])
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	a.deriveKeyInto(sc, nonce)
+	block, err := aes.NewCipher(sc.key[:])
 	if err != nil {
 		panic("xaes: " + err.Error()) // unreachable: the key is 32 bytes
 	}
@@ -106,21 +116,19 @@ func (a *AEAD) derive(nonce []byte) cipher.AEAD {
 	return gcm
 }
 
-// deriveKey returns the message key for a nonce:
+// deriveKeyInto writes the message key for a nonce into sc.key:
 //
 //	Kx = AES(K, M1 xor K1) || AES(K, M2 xor K1)
 //	Mi = 0x00 || i || "X" || 0x00 || nonce[:12]
 //
 // A single-block CMAC of a full block is one AES call on the block xor K1.
-func (a *AEAD) deriveKey(nonce []byte) [KeySize]byte {
-	var m, key [KeySize]byte
-	m[1], m[2] = 1, 'X'
+func (a *AEAD) deriveKeyInto(sc *scratch, nonce []byte) {
+	m := &sc.m
+	*m = [KeySize]byte{1: 1, 2: 'X', 17: 2, 18: 'X'}
 	copy(m[4:16], nonce[:12])
-	m[17], m[18] = 2, 'X'
 	copy(m[20:32], nonce[:12])
 	subtle.XORBytes(m[:16], m[:16], a.k1[:])
 	subtle.XORBytes(m[16:], m[16:], a.k1[:])
-	a.block.Encrypt(key[:16], m[:16])
-	a.block.Encrypt(key[16:], m[16:])
-	return key
+	a.block.Encrypt(sc.key[:16], m[:16])
+	a.block.Encrypt(sc.key[16:], m[16:])
 }
