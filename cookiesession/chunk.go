@@ -22,7 +22,11 @@ const (
 	// DefaultChunkBudget is the default budget of [WithChunking], in bytes
 	// of the Cookie header: nginx refuses a request whose Cookie header
 	// line passes one of its large_client_header_buffers, 8 KiB by default;
-	// 6 KiB leaves room for the application's other cookies.
+	// 6 KiB leaves room for the application's other cookies. Responses need
+	// room too: a proxy's buffer for response headers (nginx's
+	// proxy_buffer_size, 4 KiB by default) must hold every Set-Cookie line
+	// of a chunked session, or the proxy fails the response (nginx: 502,
+	// "upstream sent too big header").
 	DefaultChunkBudget = 6 << 10
 
 	// MaxChunkBudget bounds the budget of [WithChunking].

@@ -283,3 +283,20 @@ func TestInspect(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckSize(t *testing.T) {
+	f := newFixture(t, cookiesession.WithChunking(3, 0))
+	s := f.m.NewSession()
+	s.Set(user{Name: randomText(3000)})
+	if err := f.m.CheckSize(s); err != nil {
+		t.Errorf("3 KB session in up to 3 chunks: CheckSize = %v", err)
+	}
+	s.Set(user{Name: randomText(6000)})
+	err := f.m.CheckSize(s)
+	if !errors.Is(err, cookiesession.ErrTooLarge) {
+		t.Errorf("6 KB session: CheckSize = %v, want ErrTooLarge", err)
+	}
+	if saveErr := f.m.Save(httptest.NewRecorder(), s); saveErr == nil || saveErr.Error() != err.Error() {
+		t.Errorf("CheckSize = %v but Save = %v", err, saveErr)
+	}
+}

@@ -58,10 +58,7 @@ func (m *Manager[T]) commit(h http.Header, s *Session[T], status int) error {
 	} else {
 		m.deleteCookies(h, s)
 	}
-	if s.migrated {
-		setCookieLine(h, m.legacy.name, m.legacy.deletion)
-		s.migrated = false
-	}
+	m.deleteLegacy(h, s)
 	s.sealed, s.baseline = max(now, s.created), enc
 	s.oldKey, s.renewed, s.destroyed, s.metaDirty = false, false, false, false
 	return nil
@@ -116,9 +113,19 @@ func (m *Manager[T]) writeCookies(h http.Header, s *Session[T], sealed string, c
 	s.chunkMask = uint16(1)<<chunks - 2 // bits 1 to chunks-1
 }
 
-// deleteCookies deletes the session cookie and every chunk the browser
-// has.
+// deleteLegacy deletes the legacy cookie that s was converted from, if
+// any: once the session is sealed in this format, or destroyed.
+func (m *Manager[T]) deleteLegacy(h http.Header, s *Session[T]) {
+	if s.migrated {
+		setCookieLine(h, m.legacy.name, m.legacy.deletion)
+		s.migrated = false
+	}
+}
+
+// deleteCookies deletes the session cookie, every chunk the browser has,
+// and the legacy cookie the session came from.
 func (m *Manager[T]) deleteCookies(h http.Header, s *Session[T]) {
+	m.deleteLegacy(h, s)
 	m.setCookie(h, m.cfg.name, "", 0)
 	for i := 1; i < len(m.chunkNames); i++ {
 		if s.chunkMask&(1<<i) != 0 {

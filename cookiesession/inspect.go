@@ -16,7 +16,7 @@ type Info struct {
 	Created time.Time // the session started
 	Sealed  time.Time // the value was sealed: the start of the idle clock
 	Expires time.Time // the absolute deadline, as sealed
-	Size    int       // the value's length, in bytes
+	Size    int       // the value's length, in bytes (of the first cookie, if chunked)
 	Chunks  int       // 1, or the number of cookies a chunked value spans
 }
 

@@ -117,27 +117,28 @@ func legacyDeletion[T any](g GorillaMigration[T], insecure bool) string {
 }
 
 // open authenticates a legacy cookie value, checks its age on the
-// Manager's clock and converts its values.
-func (l *legacyReader[T]) open(value string, now, skew int64) (T, error) {
+// Manager's clock and converts its values. It returns the time of the
+// legacy session's last save too.
+func (l *legacyReader[T]) open(value string, now, skew int64) (T, int64, error) {
 	var zero T
 	values := map[any]any{}
 	if len(value) > 4096 || securecookie.DecodeMulti(l.name, value, &values, l.codecs...) != nil {
-		return zero, errLegacy
+		return zero, 0, errLegacy
 	}
 	stamp, ok := legacyTimestamp(value)
 	switch {
 	case !ok:
-		return zero, errLegacy
+		return zero, 0, errLegacy
 	case stamp > now+skew:
-		return zero, errFuture
+		return zero, 0, errFuture
 	case now-stamp >= l.maxAge:
-		return zero, errLegacyExpired
+		return zero, 0, errLegacyExpired
 	}
 	v, err := l.convert(values)
 	if err != nil {
-		return zero, fmt.Errorf("%w: converting the legacy session: %w", ErrInvalid, err)
+		return zero, 0, fmt.Errorf("%w: converting the legacy session: %w", ErrInvalid, err)
 	}
-	return v, nil
+	return v, stamp, nil
 }
 
 // legacyTimestamp reads the time of the last Save from a legacy value
@@ -165,10 +166,11 @@ func (m *Manager[T]) loadLegacy(s *Session[T], h http.Header, now int64) error {
 	if len(values) != 1 {
 		return nil
 	}
-	v, err := m.legacy.open(values[0], now, seconds(m.cfg.skew))
+	v, saved, err := m.legacy.open(values[0], now, seconds(m.cfg.skew))
 	if err != nil {
 		return err
 	}
 	s.value, s.migrated, s.metaDirty, s.isNew = v, true, true, false
+	s.legacySaved = min(saved, s.created)
 	return nil
 }

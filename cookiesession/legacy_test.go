@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -148,5 +149,44 @@ func TestGorillaMigrationOptions(t *testing.T) {
 		if _, err := cookiesession.New[user](ring, opt); err == nil {
 			t.Errorf("New(%s) succeeded", name)
 		}
+	}
+}
+
+// TestGorillaMigrationDestroyAndRevoke signs out on the request that
+// migrates (the legacy cookie must go too), and revokes a user's sessions:
+// a copy of a legacy cookie saved before is refused, since it counts as
+// created at its last save.
+func TestGorillaMigrationDestroyAndRevoke(t *testing.T) {
+	hash, block := securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)
+	list := &cookiesession.MemoryRevocationList{}
+	convert := func(values map[any]any) (user, error) {
+		return user{Name: fmt.Sprint(values["user_id"])}, nil
+	}
+	f := newFixture(t, cookiesession.WithRevocation(list, func(u user) string { return u.Name }),
+		cookiesession.WithGorillaMigration(cookiesession.GorillaMigration[user]{
+			CookieName: "session", KeyPairs: [][]byte{hash, block}, Convert: convert}))
+	f.clock.t = time.Now().Truncate(time.Second)
+	legacy := legacyCookie(t, map[any]any{"user_id": 4}, hash, block)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Cookie", "session="+legacy)
+
+	var migrated bool
+	w := f.serveRequest(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := f.m.Get(r)
+		migrated = s.Migrated()
+		s.Destroy()
+	}), r)
+	lines := strings.Join(w.Result().Header["Set-Cookie"], "\n")
+	if !migrated || !strings.Contains(lines, "session=; Path=/; Max-Age=0") ||
+		!strings.Contains(lines, "__Host-session=; Max-Age=0") {
+		t.Errorf("Destroy on the migrating request: migrated %t, Set-Cookie %q", migrated, lines)
+	}
+
+	f.clock.Advance(time.Minute)
+	if err := f.m.RevokeSubject(context.Background(), "4", f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Load(r); !errors.Is(err, cookiesession.ErrRevoked) {
+		t.Errorf("legacy cookie saved before sign-out everywhere: Load = %v, want ErrRevoked", err)
 	}
 }

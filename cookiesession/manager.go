@@ -156,6 +156,30 @@ func (m *Manager[T]) Save(w http.ResponseWriter, s *Session[T]) error {
 	return err
 }
 
+// CheckSize reports whether s can be saved as it is: nil, or an error
+// matching [ErrTooLarge] with the sizes (or the codec's error). A handler
+// can check before it redirects, since the middleware's own error, at
+// commit, only reaches the logger and the error handler. It is safe for
+// concurrent use.
+func (m *Manager[T]) CheckSize(s *Session[T]) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	enc, err := m.cfg.codec.Marshal(&s.value)
+	if err != nil {
+		return encodeError(err)
+	}
+	value, _, err := m.compress(enc)
+	if err != nil {
+		return err
+	}
+	if len(s.flashes) > maxFlashes {
+		return fmt.Errorf("%w: %d flash messages, at most %d", ErrTooLarge, len(s.flashes),
+			maxFlashes)
+	}
+	_, err = m.chunkCount(sealedLen(s.flashes, value), value)
+	return err
+}
+
 // Token seals s as a bearer token, which [Manager.Handler] and
 // [Manager.Load] accept from an "Authorization: Bearer" header and
 // [Manager.OpenToken] opens. The token carries the session's ID, times and

@@ -28,7 +28,7 @@ import (
 // value.
 type SessionInfo struct {
 	ID      string    // the session ID
-	Created time.Time // the session started
+	Created time.Time // the session started (a legacy cookie: its last save)
 	Sealed  time.Time // the value was last sealed
 	Expires time.Time // the absolute deadline
 	Bearer  bool      // the session came from a bearer token
@@ -43,9 +43,9 @@ type RevocationList interface {
 	// the session's absolute deadline, until.
 	Revoke(ctx context.Context, id string, until time.Time) error
 
-	// RevokeSubject revokes every session of subject created before
-	// before. The entry is needed until no such session can be alive,
-	// until.
+	// RevokeSubject revokes every session of subject created strictly
+	// before before (whole seconds). The entry is needed until no such
+	// session can be alive, until.
 	RevokeSubject(ctx context.Context, subject string, before, until time.Time) error
 
 	// Revoked reports whether the session with this ID, of this subject
@@ -137,9 +137,14 @@ func (m *Manager[T]) Revoke(ctx context.Context, s *Session[T]) error {
 }
 
 // RevokeSubject revokes every session of subject created before before
-// ("sign out everywhere"). Times are whole seconds: a session created in
-// the same second as before survives. It needs [WithRevocation] with a
-// subject function.
+// ("sign out everywhere", or after a change of privilege). Times are whole
+// seconds, and the second of before is excluded, so that a session renewed
+// just before the call, to keep the current device signed in, survives;
+// so does any other session started in that same second. To leave no
+// session of that second, pass before + 1s (and renew after it). A session
+// converted from a legacy gorilla/sessions cookie counts as created when
+// that cookie was last saved. It needs [WithRevocation] with a subject
+// function.
 func (m *Manager[T]) RevokeSubject(ctx context.Context, subject string, before time.Time) error {
 	if m.revocation.list == nil || m.revocation.subject == nil {
 		return errors.New("cookiesession: RevokeSubject needs WithRevocation with a subject")
@@ -147,8 +152,12 @@ func (m *Manager[T]) RevokeSubject(ctx context.Context, subject string, before t
 	if subject == "" {
 		return errors.New("cookiesession: RevokeSubject: empty subject")
 	}
-	until := before.Add(max(m.cfg.lifetime, m.cfg.rememberMax) + m.cfg.skew)
-	return m.revocation.list.RevokeSubject(ctx, subject, before.Truncate(time.Second), until)
+	bound := before.Truncate(time.Second)
+	until := bound.Add(max(m.cfg.lifetime, m.cfg.rememberMax) + m.cfg.skew)
+	if m.legacy != nil {
+		until = until.Add(time.Duration(m.legacy.maxAge) * time.Second)
+	}
+	return m.revocation.list.RevokeSubject(ctx, subject, bound, until)
 }
 
 // verify runs the validation hook and the revocation list on a session
@@ -165,8 +174,15 @@ func (m *Manager[T]) verify(req *http.Request, s *Session[T]) error {
 	if req != nil {
 		ctx = req.Context()
 	}
+	// A session converted from a legacy cookie started no later than that
+	// cookie's last save: a copy of it taken before a revocation must not
+	// come back as a session created now.
+	created := s.created
+	if s.migrated {
+		created = s.legacySaved
+	}
 	if r.validator != nil {
-		info := SessionInfo{ID: id, Created: time.Unix(s.created, 0),
+		info := SessionInfo{ID: id, Created: time.Unix(created, 0),
 			Sealed: time.Unix(s.sealed, 0), Expires: time.Unix(s.expires, 0), Bearer: s.bearer}
 		if err := r.validator(ctx, info, s.value); err != nil {
 			return fmt.Errorf("%w: %w", ErrRevoked, err)
@@ -179,7 +195,7 @@ func (m *Manager[T]) verify(req *http.Request, s *Session[T]) error {
 	if r.subject != nil {
 		subject = r.subject(s.value)
 	}
-	revoked, err := r.list.Revoked(ctx, id, subject, time.Unix(s.created, 0))
+	revoked, err := r.list.Revoked(ctx, id, subject, time.Unix(created, 0))
 	switch {
 	case err != nil && m.cfg.failOpen:
 		m.report(req, slog.LevelError, "cookiesession: revocation list failed; session accepted",

@@ -34,18 +34,19 @@ type Session[T any] struct {
 	expires int64        // unix seconds: the absolute deadline as sealed
 	flashes []string
 
-	isNew     bool   // no valid value was opened
-	bearer    bool   // opened from a bearer token: never written back
-	oldKey    bool   // opened under a key other than the primary
-	renewed   bool   // Renew was called since the last seal
-	destroyed bool   // Destroy was called since the last seal
-	metaDirty bool   // flashes or lifetime changed since the last seal
-	baseline  []byte // the value's encoding as opened or last sealed; nil: the zero T
-	committed bool   // the response headers are out
-	chunkMask uint16 // bit i: the browser has the chunk cookie name.i
-	migrated  bool   // converted from a legacy cookie, to be deleted
-	loadErr   error  // why the request's value was refused
-	held      bool   // refused for want of the revocation list: not saved
+	isNew       bool   // no valid value was opened
+	bearer      bool   // opened from a bearer token: never written back
+	oldKey      bool   // opened under a key other than the primary
+	renewed     bool   // Renew was called since the last seal
+	destroyed   bool   // Destroy was called since the last seal
+	metaDirty   bool   // flashes or lifetime changed since the last seal
+	baseline    []byte // the value's encoding as opened or last sealed; nil: the zero T
+	committed   bool   // the response headers are out
+	chunkMask   uint16 // bit i: the browser has the chunk cookie name.i
+	migrated    bool   // converted from a legacy cookie, to be deleted
+	legacySaved int64  // unix seconds: the legacy cookie's last save
+	loadErr     error  // why the request's value was refused
+	held        bool   // refused for want of the revocation list: not saved
 }
 
 // Value returns a copy of the session's value. The copy shares maps,
@@ -94,6 +95,15 @@ func (s *Session[T]) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.loadErr
+}
+
+// Migrated reports whether the session was converted, on this request,
+// from a legacy gorilla/sessions cookie (see [WithGorillaMigration]), which
+// the response deletes.
+func (s *Session[T]) Migrated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.migrated
 }
 
 // FromToken reports whether the session came from a bearer token. Such a
