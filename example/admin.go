@@ -11,6 +11,7 @@ import (
 	"github.com/statelessgo/sessions/cookiesession"
 )
 
+// init publishes the number of goroutines beside expvar's memory statistics.
 func init() {
 	expvar.Publish("goroutines", expvar.Func(func() any { return runtime.NumGoroutine() }))
 }

@@ -5,29 +5,36 @@ import (
 	"errors"
 	"io"
 	"net/http"
+
+	"github.com/statelessgo/sessions/cookiesession"
 )
 
 // maxJSONBytes bounds the body of an API request.
 const maxJSONBytes = 4 << 10
 
+// credentials is the body of POST /api/login.
 type credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 }
 
+// tokenResponse is the answer to a sign-in through the API.
 type tokenResponse struct {
 	Token string `json:"token"`
 }
 
+// dataResponse is the answer of GET /api/data.
 type dataResponse struct {
 	Data userData `json:"data"`
 }
 
+// userData is what the API tells of a user.
 type userData struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
 }
 
+// errorResponse is the body of every API error.
 type errorResponse struct {
 	Error string `json:"error"`
 }
@@ -64,9 +71,18 @@ func (a *app) apiLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiData returns the signed-in user's details, for a bearer token or a
-// session cookie. Anything else, garbage included, is 401.
+// session cookie. Anything else, garbage included, is 401; a revoked token
+// or cookie too. When the revocation list cannot be consulted, it is 503:
+// the client is not signed out, only unchecked.
 func (a *app) apiData(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(a.sessions.Get(r))
+	s := a.sessions.Get(r)
+	if errors.Is(s.Err(), cookiesession.ErrRevocationUnavailable) {
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable,
+			errorResponse{"the session cannot be checked right now; try again"})
+		return
+	}
+	u := currentUser(s)
 	if u == nil {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSON(w, http.StatusUnauthorized, errorResponse{"unauthorized"})

@@ -11,6 +11,7 @@ import (
 	"github.com/statelessgo/sessions/cookiesession"
 )
 
+// TestAPILogin exchanges credentials, good and bad, for tokens.
 func TestAPILogin(t *testing.T) {
 	a, ts := newTestServer(t, testConfig())
 	tests := []struct {
@@ -84,6 +85,7 @@ func decodeBody(t *testing.T, resp *response, v any) {
 	}
 }
 
+// TestAPIData reads the user's details with tokens and cookies of every kind.
 func TestAPIData(t *testing.T) {
 	a, ts := newTestServer(t, testConfig())
 	token := sealToken(t, a.sessions, sessionData{UserID: 1})
@@ -144,6 +146,7 @@ func TestAPIData(t *testing.T) {
 	}
 }
 
+// bearer returns the Authorization header of a bearer token.
 func bearer(token string) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + token}
 }

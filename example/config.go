@@ -11,8 +11,15 @@ import (
 	"github.com/statelessgo/sessions/cookiesession"
 )
 
-// keysVariable is the environment variable that holds the session keys.
-const keysVariable = "COOKIESESSION_KEYS"
+// The environment variables the server reads.
+const (
+	// keysVariable holds the session keys.
+	keysVariable = "COOKIESESSION_KEYS"
+
+	// legacyKeysVariable holds the key pairs of gorilla/sessions cookies
+	// to migrate: see parseLegacyKeys.
+	legacyKeysVariable = "COOKIESESSION_LEGACY_KEYS"
+)
 
 // config is the server's configuration, from its flags.
 type config struct {
@@ -24,6 +31,7 @@ type config struct {
 	keysFile    string // read keys from this file, and watch it; empty: the variable
 	keysPoll    time.Duration
 	admin       string // serve /debug/vars on this address; empty for none
+	redis       string // the revocation list on this Redis; empty: in memory
 }
 
 // parseFlags parses the server's flags. When it returns false the program
@@ -46,6 +54,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (cfg config, code int, 
 	fs.DurationVar(&cfg.keysPoll, "keys-poll", 2*time.Second, "how often to read -keys-file")
 	fs.StringVar(&cfg.admin, "admin", "",
 		"serve /debug/vars (goroutines, memory) on `host:port`; keep it on loopback")
+	fs.StringVar(&cfg.redis, "redis", "",
+		"keep the revocation list on the Redis at `host:port`, shared by every instance "+
+			"(default: in this process's memory)")
 
 	err := fs.Parse(args)
 	switch {
@@ -63,12 +74,19 @@ func parseFlags(args []string, stdout, stderr io.Writer) (cfg config, code int, 
 	return cfg, 0, true
 }
 
+// usage prints the server's help: what it reads from the environment,
+// the subcommand, and the flags.
 func usage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintf(w, "Usage: example [flags]\n\n"+
+	fmt.Fprintf(w, "Usage: example [flags]\n"+
+		"       example inspect [-idle-timeout d] VALUE|name=VALUE|-\n\n"+
 		"Serves the cookiesession demo. Session keys come from %s: base64\n"+
 		"secrets of 32 bytes or more, comma-separated, newest first. Without it,\n"+
-		"a key is made at start-up and sessions end with the process.\n\nFlags:\n",
-		keysVariable)
+		"a key is made at start-up and sessions end with the process.\n\n"+
+		"%s, if set, lists the key pairs of a gorilla/sessions\n"+
+		"CookieStore, hashB64:blockB64 (or hashB64 alone), comma-separated, newest\n"+
+		"first: its cookies named \"session\" are read and replaced.\n\n"+
+		"inspect prints the clear header of a cookie value or token, without a key.\n\n"+
+		"Flags:\n", keysVariable, legacyKeysVariable)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -22,14 +23,19 @@ var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
 
 // pageView is what the page shows.
 type pageView struct {
-	User       *user
-	Visits     int
-	Count      int
-	Flashes    []string
-	Error      string
-	Session    *sessionView // nil when the handler did not open the session
-	CookieName string
-	Instance   string
+	User        *user
+	Visits      int
+	Count       int
+	Notes       []string
+	Flashes     []string
+	Error       string
+	Unavailable bool         // the revocation list is down: show the error alone
+	Session     *sessionView // nil when the handler did not open the session
+	CookieName  string
+	Instance    string
+	MaxNote     int    // bytes
+	ChunkBudget int    // bytes
+	Revocation  string // where the revocation list is kept
 }
 
 // sessionView is the session's metadata, as the page shows it.
@@ -44,22 +50,34 @@ type sessionView struct {
 	Keys        string // this server's keys, primary first
 	IdleTimeout time.Duration
 	MaxAge      time.Duration
+	Cookies     int // how many cookies the request's session came in
+	CookieBytes int // their part of the Cookie header
+	ValueBytes  int // the session's value, encoded as JSON
 }
 
-// home shows the sign-in form, or the signed-in user, their counters and
-// their flash messages. Each view while signed in counts as a visit.
+// home shows the sign-in form, or the signed-in user, their counters,
+// notes and flash messages. Each view while signed in counts as a visit.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	s := a.sessions.Get(r)
+	if a.refuseUnavailable(w, s) {
+		return
+	}
 	u := currentUser(s)
 	if u != nil {
 		s.Update(func(d *sessionData) { d.Visits++ })
 	}
 	v := a.newView(u)
+	a.fill(v, r, s)
+	a.render(w, http.StatusOK, v)
+}
+
+// fill completes v with what the page shows of the session s of request r.
+// It takes the flash messages out of the session.
+func (a *app) fill(v *pageView, r *http.Request, s *session) {
 	v.Session = a.describe(r, s)
 	d := s.Value()
-	v.Visits, v.Count = d.Visits, d.Count
+	v.Visits, v.Count, v.Notes = d.Visits, d.Count, d.Notes
 	v.Flashes = s.Flashes()
-	a.render(w, http.StatusOK, v)
 }
 
 // login signs a user in from the form fields username and password. On
@@ -91,24 +109,37 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 // counter adds one to the signed-in user's counter.
 func (a *app) counter(w http.ResponseWriter, r *http.Request) {
 	s := a.sessions.Get(r)
+	if a.refuseUnavailable(w, s) {
+		return
+	}
 	if currentUser(s) == nil {
-		v := a.newView(nil)
-		v.Error = "Sign in to use the counter."
-		a.render(w, http.StatusUnauthorized, v)
+		a.notSignedIn(w, "Sign in to use the counter.")
 		return
 	}
 	s.Update(func(d *sessionData) { d.Count++ })
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// logout ends the session: the response deletes the cookie.
-func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	a.sessions.Get(r).Destroy()
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+// notSignedIn answers 401 with the sign-in form and msg.
+func (a *app) notSignedIn(w http.ResponseWriter, msg string) {
+	v := a.newView(nil)
+	v.Error = msg
+	a.render(w, http.StatusUnauthorized, v)
 }
 
+// newView returns the page for user u (nil: signed out), with nothing of
+// the session yet.
 func (a *app) newView(u *user) *pageView {
-	return &pageView{User: u, CookieName: a.sessions.Name(), Instance: a.cfg.instance}
+	return &pageView{User: u, CookieName: a.sessions.Name(), Instance: a.cfg.instance,
+		MaxNote: maxNoteBytes, ChunkBudget: chunkBudget, Revocation: a.revocationPlace()}
+}
+
+// revocationPlace says where the revocation list is kept, for the page.
+func (a *app) revocationPlace() string {
+	if a.cfg.redis != "" {
+		return "on Redis, shared by every instance that uses it"
+	}
+	return "in this server's memory, for this instance only"
 }
 
 // describe returns the metadata of s for the page.
@@ -122,15 +153,41 @@ func (a *app) describe(r *http.Request, s *session) *sessionView {
 	v.Created = stamp(s.CreatedAt())
 	v.Sealed = stamp(s.SealedAt())
 	v.IdleEnds = stamp(s.SealedAt().Add(a.cfg.idleTimeout))
+	if s.SealedAt().IsZero() { // converted from a legacy cookie on this request
+		v.Sealed = "never: converted from a gorilla/sessions cookie, sealed by this response"
+		v.IdleEnds = stamp(s.CreatedAt().Add(a.cfg.idleTimeout))
+	}
 	v.Expires = stamp(s.ExpiresAt())
 	if c, err := r.Cookie(a.sessions.Name()); err == nil {
 		if info, err := cookiesession.Inspect(c.Value); err == nil {
 			v.KeyID = fmt.Sprintf("%08x", info.KeyID)
+			v.Cookies, v.CookieBytes = info.Chunks, a.cookieBytes(r, info.Chunks)
 		}
+	}
+	if b, err := json.Marshal(s.Value()); err == nil {
+		v.ValueBytes = len(b)
 	}
 	return v
 }
 
+// cookieBytes returns the length of the part of r's Cookie header that the
+// session's cookies take, chunks and separators included: what WithChunking
+// holds within its budget.
+func (a *app) cookieBytes(r *http.Request, chunks int) int {
+	n := 2 * (chunks - 1) // "; " between cookies
+	for i := range chunks {
+		name := a.sessions.Name()
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		if c, err := r.Cookie(name); err == nil {
+			n += len(name) + 1 + len(c.Value)
+		}
+	}
+	return n
+}
+
+// stamp formats t in UTC, to the second.
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
 // render writes the page with status. The page is rendered into a buffer

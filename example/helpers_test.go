@@ -3,9 +3,11 @@ package main
 import (
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +28,28 @@ func testConfig() config {
 // with the server. Its log goes to the test's log.
 func newTestServer(t *testing.T, cfg config) (*app, *httptest.Server) {
 	t.Helper()
-	keys, err := cookiesession.NewKeyring(cookiesession.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
+	return newTestServerWith(t, cfg, deps{})
+}
+
+// newTestServerWith starts the application with d, completed with what it
+// lacks: a new key, a revocation list in memory, a logger to the test's
+// log.
+func newTestServerWith(t *testing.T, cfg config, d deps) (*app, *httptest.Server) {
+	t.Helper()
+	if d.keys == nil {
+		keys, err := cookiesession.NewKeyring(cookiesession.GenerateKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.keys = keys
 	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{
-		Level: slog.LevelDebug}))
-	a, err := newApp(cfg, keys, logger)
+	if d.revocation == nil {
+		d.revocation = new(cookiesession.MemoryRevocationList)
+	}
+	if d.logger == nil {
+		d.logger = testLogger(t, nil)
+	}
+	a, err := newApp(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,12 +58,26 @@ func newTestServer(t *testing.T, cfg config) (*app, *httptest.Server) {
 	return a, ts
 }
 
-// testWriter writes to the test's log.
-type testWriter struct{ t *testing.T }
+// testLogger returns a logger, at debug level, to the test's log and to
+// also, if not nil.
+func testLogger(t *testing.T, also io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t, also},
+		&slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
+// testWriter writes to the test's log, and to also if not nil.
+type testWriter struct {
+	t    *testing.T
+	also io.Writer
+}
+
+// Write logs p as one line of the test's log.
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	if w.also != nil {
+		return w.also.Write(p)
+	}
 	return len(p), nil
 }
 
@@ -209,4 +240,51 @@ func newManager(t *testing.T, keys *cookiesession.Keyring,
 // clockAt returns the option of a clock stopped at now.
 func clockAt(now time.Time) cookiesession.Option {
 	return cookiesession.WithClock(func() time.Time { return now })
+}
+
+// jar keeps cookies by name from Set-Cookie lines, as a browser would for
+// one site, so that tests can follow a session over several cookies.
+type jar map[string]string
+
+// keep stores or deletes the cookies that resp sets.
+func (j jar) keep(resp *response) {
+	for _, line := range resp.header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			continue
+		}
+		delete(j, c.Name)
+		if c.MaxAge >= 0 && c.Value != "" {
+			j[c.Name] = c.Value
+		}
+	}
+}
+
+// header returns the Cookie header of the jar, in the order of names.
+func (j jar) header() map[string]string {
+	names := slices.Sorted(maps.Keys(j))
+	var pairs []string
+	for _, name := range names {
+		pairs = append(pairs, name+"="+j[name])
+	}
+	return map[string]string{"Cookie": strings.Join(pairs, "; ")}
+}
+
+// sealJar returns the cookies, chunks included, of a session sealed by m
+// with value d and flashes.
+func sealJar(t *testing.T, m *cookiesession.Manager[sessionData], d sessionData,
+	flashes ...string) jar {
+	t.Helper()
+	s := m.NewSession()
+	s.Set(d)
+	for _, f := range flashes {
+		s.AddFlash(f)
+	}
+	rec := httptest.NewRecorder()
+	if err := m.Save(rec, s); err != nil {
+		t.Fatal(err)
+	}
+	j := jar{}
+	j.keep(&response{header: rec.Header()})
+	return j
 }

@@ -24,6 +24,8 @@ func env(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
 }
 
+// TestRunBadKeys checks that bad keys stop the server with an error that
+// names the key and shows none.
 func TestRunBadKeys(t *testing.T) {
 	good := cookiesession.GenerateKeyString()
 	short := base64.StdEncoding.EncodeToString([]byte("sixteen bytes!!!"))
@@ -40,7 +42,7 @@ func TestRunBadKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), []string{"-addr", "127.0.0.1:0"},
-				env(map[string]string{keysVariable: tt.keys}), &stdout, &stderr)
+				env(map[string]string{keysVariable: tt.keys}), nil, &stdout, &stderr)
 			if code != 1 {
 				t.Errorf("run with %s = %d, want 1", keysVariable, code)
 			}
@@ -60,6 +62,7 @@ func TestRunBadKeys(t *testing.T) {
 	}
 }
 
+// TestRunBadArguments checks the exit codes and messages of bad flags.
 func TestRunBadArguments(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -77,12 +80,13 @@ func TestRunBadArguments(t *testing.T) {
 		{"extra argument", []string{"-debug", "now"}, 2, `unexpected argument "now"`},
 		{"unknown command", []string{"serve"}, 2, `unknown command "serve"`},
 		{"bad address", []string{"-addr", "127.0.0.1:99999"}, 1, "invalid port"},
+		{"no Redis", []string{"-redis", "127.0.0.1:1"}, 1, "-redis 127.0.0.1:1: "},
 	}
 	keys := env(map[string]string{keysVariable: cookiesession.GenerateKeyString()})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, keys, &stdout, &stderr)
+			code := run(context.Background(), tt.args, keys, nil, &stdout, &stderr)
 			if code != tt.wantCode || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("run(%q) = %d, %q; want %d, %q", tt.args, code, stderr.String(),
 					tt.wantCode, tt.want)
@@ -91,14 +95,15 @@ func TestRunBadArguments(t *testing.T) {
 	}
 }
 
+// TestRunHelp checks that -h names every flag, variable and subcommand.
 func TestRunHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-h"}, env(nil), &stdout, &stderr)
+	code := run(context.Background(), []string{"-h"}, env(nil), nil, &stdout, &stderr)
 	if code != 0 || stderr.Len() != 0 {
 		t.Errorf("run(-h) = %d, stderr %q; want 0 and nothing", code, stderr.String())
 	}
 	for _, flag := range []string{"-addr", "-idle-timeout", "-max-age", "-debug", "-instance",
-		keysVariable} {
+		"-keys-file", "-admin", "-redis", keysVariable, legacyKeysVariable, "example inspect"} {
 		if !strings.Contains(stdout.String(), flag) {
 			t.Errorf("run(-h) printed %q, without %s", stdout.String(), flag)
 		}
@@ -122,7 +127,7 @@ func startRun(t *testing.T, args []string, vars map[string]string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{cancel: cancel, done: make(chan int, 1), log: newSyncBuffer()}
 	go func() {
-		s.done <- run(ctx, args, env(vars), new(bytes.Buffer), s.log)
+		s.done <- run(ctx, args, env(vars), nil, new(bytes.Buffer), s.log)
 	}()
 	t.Cleanup(func() { s.stop(t) })
 
@@ -164,8 +169,10 @@ type syncBuffer struct {
 	written chan struct{} // has a value after a write
 }
 
+// newSyncBuffer returns an empty log.
 func newSyncBuffer() *syncBuffer { return &syncBuffer{written: make(chan struct{}, 1)} }
 
+// Write appends p and signals the write.
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -176,12 +183,14 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// String returns what was written so far.
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
+// TestRunEphemeralKey serves with a random key, warns, and stops cleanly.
 func TestRunEphemeralKey(t *testing.T) {
 	s := startRun(t, []string{"-addr", "127.0.0.1:0"}, nil)
 	if strings.HasSuffix(s.url, ":0") || !strings.HasPrefix(s.url, "http://127.0.0.1:") {
@@ -238,6 +247,7 @@ func TestRunKeysSurviveRestart(t *testing.T) {
 	}
 }
 
+// TestRunFlags checks that the flags reach the server.
 func TestRunFlags(t *testing.T) {
 	t.Parallel() // bcrypt is slow under the race detector
 	s := startRun(t, []string{"-addr", "127.0.0.1:0", "-idle-timeout", "10m",
@@ -268,6 +278,7 @@ func get(t *testing.T, url, token string) *response {
 	return do(t, r)
 }
 
+// post sends a JSON body to url.
 func post(t *testing.T, url, body string) *response {
 	t.Helper()
 	r, err := http.NewRequest("POST", url, strings.NewReader(body))
@@ -278,6 +289,7 @@ func post(t *testing.T, url, body string) *response {
 	return do(t, r)
 }
 
+// postForm sends a form to url.
 func postForm(t *testing.T, url string, form url.Values) *response {
 	t.Helper()
 	r, err := http.NewRequest("POST", url, strings.NewReader(form.Encode()))

@@ -31,11 +31,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string,
 		return code
 	}
 	logger := newLogger(stderr, cfg.debug)
-	a, ln, err := setUp(cfg, getenv, logger)
+	a, ln, closer, err := setUp(cfg, getenv, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "example: %v\n", err)
 		return 1
 	}
+	defer closer.Close()
 	if cfg.keysFile != "" {
 		go watchKeys(ctx, cfg, a, logger)
 	}
@@ -49,31 +50,66 @@ func serve(ctx context.Context, args []string, getenv func(string) string,
 	return serveUntilDone(ctx, newHTTPServer(a.routes(), logger), ln, logger)
 }
 
-// setUp loads the keys, builds the application and opens its listener.
+// setUp loads the keys and the legacy keys, opens the revocation list,
+// builds the application and opens its listener. The closer closes the
+// revocation list's connections.
 func setUp(cfg config, getenv func(string) string, logger *slog.Logger) (*app, net.Listener,
+	io.Closer, error) {
+	d, random, err := loadDeps(cfg, getenv, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	list, closer, err := newRevocationList(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d.revocation = list
+	a, err := newApp(cfg, d)
+	var ln net.Listener
+	if err == nil {
+		ln, err = net.Listen("tcp", cfg.addr)
+	}
+	if err != nil {
+		closer.Close()
+		return nil, nil, nil, err
+	}
+	logStart(cfg, a, d, random)
+	return a, ln, closer, nil
+}
+
+// loadDeps reads the keys and the legacy keys. random says that the key
+// was made at start-up.
+func loadDeps(cfg config, getenv func(string) string, logger *slog.Logger) (deps, bool,
 	error) {
 	keys, random, err := loadKeys(cfg, getenv)
 	if err != nil {
-		return nil, nil, err
+		return deps{}, false, err
 	}
-	a, err := newApp(cfg, keys, logger)
-	if err != nil {
-		return nil, nil, err
+	d := deps{keys: keys, logger: logger}
+	if v := getenv(legacyKeysVariable); v != "" {
+		if d.legacy, err = parseLegacyKeys(v); err != nil {
+			return deps{}, false, err
+		}
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	if random {
-		logger.Warn(keysVariable + " is not set: using a random key; " +
-			"sessions will not survive a restart")
-	}
-	logger.Info("sessions ready", "key_ids", a.keyIDs(), "idle_timeout", cfg.idleTimeout,
-		"max_age", cfg.maxAge)
-	return a, ln, nil
+	return d, random, nil
 }
 
+// logStart logs the configuration the server starts with.
+func logStart(cfg config, a *app, d deps, random bool) {
+	if random {
+		a.logger.Warn(keysVariable + " is not set: using a random key; " +
+			"sessions will not survive a restart")
+	}
+	if d.legacy != nil {
+		a.logger.Info("migrating gorilla/sessions cookies", "cookie", legacyCookieName,
+			"key_pairs", len(d.legacy)/2)
+	}
+	a.logger.Info("sessions ready", "key_ids", a.keyIDs(), "idle_timeout", cfg.idleTimeout,
+		"max_age", cfg.maxAge, "revocation", a.revocationPlace())
+}
+
+// newHTTPServer returns the HTTP server of h, with its limits, logging its
+// errors to logger.
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,

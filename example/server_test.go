@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ const (
 	loginFailed = "Wrong username or password."
 )
 
+// TestHomeSignedOut checks the sign-in page and its headers.
 func TestHomeSignedOut(t *testing.T) {
 	_, ts := newTestServer(t, testConfig())
 	resp := send(t, ts, request{method: "GET", path: "/"})
@@ -46,6 +48,7 @@ func TestHomeSignedOut(t *testing.T) {
 	}
 }
 
+// TestLogin signs in through the form, with good and bad credentials.
 func TestLogin(t *testing.T) {
 	a, ts := newTestServer(t, testConfig())
 	tests := []struct {
@@ -92,6 +95,7 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// checkLoginRefused checks the page of a refused sign-in.
 func checkLoginRefused(t *testing.T, resp *response) {
 	t.Helper()
 	if c := resp.setCookie(); c != nil {
@@ -136,11 +140,12 @@ func TestLoginRenewsSession(t *testing.T) {
 	if old.ID() == renewed.ID() {
 		t.Errorf("session ID after sign-in = %s, the ID before; want a new one", renewed.ID())
 	}
-	if got := renewed.Value(); got != (sessionData{UserID: 1}) {
+	if got := renewed.Value(); !reflect.DeepEqual(got, sessionData{UserID: 1}) {
 		t.Errorf("session after sign-in = %+v, want only the user ID", got)
 	}
 }
 
+// TestHomeSignedIn checks the signed-in page, its counters and flash message.
 func TestHomeSignedIn(t *testing.T) {
 	a, ts := newTestServer(t, testConfig())
 	cookie := sealCookie(t, a.sessions, sessionData{UserID: 2, Count: 5}, "Hello")
@@ -168,6 +173,7 @@ func TestHomeSignedIn(t *testing.T) {
 // counterRE finds the counter on the signed-in page.
 var counterRE = regexp.MustCompile(`id="counter">(\d+)<`)
 
+// TestCounter presses the counter button, signed in and signed out.
 func TestCounter(t *testing.T) {
 	a, ts := newTestServer(t, testConfig())
 	cookie := sealCookie(t, a.sessions, sessionData{UserID: 1})
@@ -196,6 +202,7 @@ func TestCounter(t *testing.T) {
 	})
 }
 
+// TestLogout checks that signing out deletes the cookie.
 func TestLogout(t *testing.T) {
 	a, ts := newTestServer(t, testConfig())
 	cookie := sealCookie(t, a.sessions, sessionData{UserID: 1})
@@ -228,6 +235,10 @@ func TestCrossOrigin(t *testing.T) {
 			map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"same-site logout", "POST", "/logout",
 			map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"cross-site notes", "POST", "/notes",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"cross-site sign-out everywhere", "POST", "/logout-everywhere",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"cross-site login", "POST", "/login",
 			map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"cross-site API login", "POST", "/api/login",
@@ -260,7 +271,8 @@ func TestCrossOrigin(t *testing.T) {
 func TestPagesRefuseBearerTokens(t *testing.T) {
 	a, ts := newTestServer(t, testConfig())
 	token := sealToken(t, a.sessions, sessionData{UserID: 1})
-	for _, path := range []string{"GET /", "POST /counter", "POST /logout"} {
+	for _, path := range []string{"GET /", "POST /counter", "POST /logout",
+		"POST /logout-everywhere", "POST /notes", "POST /notes/clear"} {
 		method, path, _ := strings.Cut(path, " ")
 		resp := send(t, ts, request{method: method, path: path,
 			header: map[string]string{"Authorization": "Bearer " + token}})
@@ -322,6 +334,7 @@ func flipChar(s string, i int) string {
 	return s[:i] + string(c) + s[i+1:]
 }
 
+// TestNotFound checks the answers to unknown paths and methods.
 func TestNotFound(t *testing.T) {
 	_, ts := newTestServer(t, testConfig())
 	tests := []struct {
@@ -332,6 +345,8 @@ func TestNotFound(t *testing.T) {
 		{"GET", "/login", http.StatusMethodNotAllowed},
 		{"GET", "/api/login", http.StatusMethodNotAllowed},
 		{"POST", "/", http.StatusMethodNotAllowed},
+		{"GET", "/notes", http.StatusMethodNotAllowed},
+		{"GET", "/logout-everywhere", http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.method, " ", tt.path), func(t *testing.T) {
@@ -343,6 +358,7 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
+// TestInstanceHeader checks that -instance names the instance.
 func TestInstanceHeader(t *testing.T) {
 	cfg := testConfig()
 	cfg.instance = "b"
@@ -354,5 +370,25 @@ func TestInstanceHeader(t *testing.T) {
 	if !strings.Contains(send(t, ts, request{method: "GET", path: "/"}).body,
 		`id="instance">b<`) {
 		t.Errorf("GET / does not name the instance")
+	}
+}
+
+// The signed-in page lists what the demo shows and offers every action.
+func TestHomeShowsTheDemo(t *testing.T) {
+	a, ts := newTestServer(t, testConfig())
+	cookie := sealCookie(t, a.sessions, sessionData{UserID: 1})
+	page := send(t, ts, request{method: "GET", path: "/", cookie: cookie})
+	for _, want := range []string{
+		"What this demo shows", "HttpOnly; Secure; SameSite=Lax; Path=/",
+		`id="logout-everywhere"`, `action="/logout-everywhere"`,
+		`<textarea id="note" name="note"`, `action="/notes"`, `action="/notes/clear"`,
+		`id="no-notes"`, `id="cookie-count">1<`,
+		`id="cookie-bytes">` + strconv.Itoa(len(cookieName)+1+len(cookie)) + "<",
+		`id="value-bytes">` + strconv.Itoa(len(`{"uid":1,"visits":1}`)) + "<",
+		`id="revocation">in this server&#39;s memory`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("GET / signed in lacks %q", want)
+		}
 	}
 }

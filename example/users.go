@@ -41,6 +41,7 @@ func authenticate(username, password string) (*user, bool) {
 	return u, true
 }
 
+// userByName returns the user with this username, or nil.
 func userByName(username string) *user {
 	for _, u := range users {
 		if u.Username == username {

@@ -5,10 +5,15 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +85,154 @@ func TestBrowser(t *testing.T) {
 	if c := b.sessionCookie(); c != nil {
 		t.Errorf("session cookie after sign-out = %+v, want none", c)
 	}
+}
+
+// TestBrowserLargeSession drives Chromium through the notes box until the
+// session holds about 10 KB of JSON, which the example spreads over
+// several cookies, and back: the browser holds __Host-session ("N/...")
+// and its chunks __Host-session.1 to .N-1, every note survives a reload,
+// and clearing the notes leaves one cookie, the stale chunks deleted.
+func TestBrowserLargeSession(t *testing.T) {
+	chromium := requireTool(t, "chromium")
+	app := startInstance(t, "solo", cookiesession.GenerateKeyString())
+	b := &browser{t: t, ctx: newBrowser(t, chromium), url: app.url}
+	b.signIn("user", "pass")
+
+	var notes []string
+	for b.number("value-bytes") < largeSessionBytes {
+		if len(notes) == maxLargeSessionNotes {
+			t.Fatalf("%d notes make %d bytes of JSON, want %d", len(notes),
+				b.number("value-bytes"), largeSessionBytes)
+		}
+		note := randomNote(t)
+		b.do("write a note", chromedp.SetValue(chromedp.ID("note"), note))
+		b.submit("add the note", "add-note")
+		notes = append(notes, note)
+	}
+	chunks, size := b.expectChunks(), b.number("value-bytes")
+	if chunks < 3 {
+		t.Errorf("a session of %d bytes of JSON takes %d cookies, want 3 or more", size,
+			chunks)
+	}
+	t.Logf("%d notes: %d bytes of JSON in %d cookies, %d bytes of Cookie header",
+		len(notes), size, chunks, b.number("cookie-bytes"))
+
+	b.do("reload", chromedp.Reload())
+	b.expectText("whoami", "Signed in as John Doe")
+	b.expectNotes(notes)
+	b.expectText("cookie-count", strconv.Itoa(chunks))
+
+	b.submit("clear the notes", "clear-notes")
+	if n := b.expectChunks(); n != 1 {
+		t.Errorf("after clearing the notes the session takes %d cookies, want 1", n)
+	}
+	b.do("reload after clearing", chromedp.Reload())
+	b.expectText("whoami", "Signed in as John Doe")
+	b.expectNotes(nil)
+	b.expectText("cookie-count", "1")
+}
+
+// Sizes of TestBrowserLargeSession.
+const (
+	largeSessionBytes    = 10000 // JSON in the session: about 10 KB
+	largeSessionNote     = 2000  // characters in a note
+	maxLargeSessionNotes = 8
+)
+
+// randomNote returns a note of random base64 characters, which no
+// compression could shrink.
+func randomNote(t *testing.T) string {
+	b := make([]byte, largeSessionNote)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)[:largeSessionNote]
+}
+
+// signIn signs in through the form.
+func (b *browser) signIn(username, password string) {
+	b.t.Helper()
+	b.do("open the home page", chromedp.Navigate(b.url+"/"),
+		chromedp.WaitVisible(chromedp.ID("username")))
+	b.do("fill in the form", chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), password))
+	b.submit("sign in", "signin")
+}
+
+// number returns the number in the element with this ID.
+func (b *browser) number(id string) int {
+	b.t.Helper()
+	text := read(b, "read #"+id, chromedp.Text(chromedp.ID(id)))
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		b.t.Fatalf("#%s = %q, not a number", id, text)
+	}
+	return n
+}
+
+// expectNotes checks the notes that the page lists, in order.
+func (b *browser) expectNotes(want []string) {
+	b.t.Helper()
+	got := read(b, "read the notes", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("li.note"), li => li.textContent)`))
+	if !slices.Equal(got, want) {
+		b.t.Errorf("the page lists %d notes, want the %d added", len(got), len(want))
+	}
+}
+
+// expectChunks checks the session's cookies in the browser, read through
+// the DevTools protocol: the first says how many there are, "N/..." when
+// more than one, and the browser holds exactly those, each HttpOnly,
+// Secure and Path=/. It returns their number.
+func (b *browser) expectChunks() int {
+	b.t.Helper()
+	held := map[string]*network.Cookie{}
+	for _, c := range b.cookies() {
+		if c.Name == cookieName || strings.HasPrefix(c.Name, cookieName+".") {
+			held[c.Name] = c
+		}
+	}
+	first, ok := held[cookieName]
+	if !ok {
+		b.t.Fatalf("no %s cookie in the browser: %v", cookieName, slices.Sorted(maps.Keys(held)))
+	}
+	count := 1
+	if v := first.Value; len(v) > 2 && v[1] == '/' {
+		count = int(v[0] - '0')
+	}
+	for i := range count {
+		name := chunkName(i)
+		if c := held[name]; c == nil || !c.HTTPOnly || !c.Secure || c.Path != "/" {
+			b.t.Errorf("chunk %s in the browser = %+v, want HttpOnly, Secure, Path=/", name, c)
+		}
+	}
+	if len(held) != count {
+		b.t.Errorf("the browser holds %v, want the %d cookies that %s names",
+			slices.Sorted(maps.Keys(held)), count, cookieName)
+	}
+	return count
+}
+
+// chunkName returns the name of the session's cookie number i: the first
+// is the session cookie, then name.1, name.2, ...
+func chunkName(i int) string {
+	if i == 0 {
+		return cookieName
+	}
+	return cookieName + "." + strconv.Itoa(i)
+}
+
+// cookies returns the cookies that the browser holds for the server.
+func (b *browser) cookies() []*network.Cookie {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	res, err := chromedp.Call(ctx, network.GetCookies,
+		network.GetCookiesParams{URLs: []string{b.url + "/"}})
+	if err != nil {
+		b.t.Fatalf("reading the cookies: %v", err)
+	}
+	return res.Cookies
 }
 
 // newBrowser starts Chromium, headless, with a profile of its own, and
@@ -180,14 +333,7 @@ func (b *browser) expectText(id, want string) {
 // server, read through the DevTools protocol, or nil.
 func (b *browser) sessionCookie() *network.Cookie {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	res, err := chromedp.Call(ctx, network.GetCookies,
-		network.GetCookiesParams{URLs: []string{b.url + "/"}})
-	if err != nil {
-		b.t.Fatalf("reading the cookies: %v", err)
-	}
-	for _, c := range res.Cookies {
+	for _, c := range b.cookies() {
 		if c.Name == cookieName {
 			return c
 		}
