@@ -69,7 +69,7 @@ func (m *Manager[T]) commit(h http.Header, s *Session[T], status int) error {
 // Neither is done on a 304 response, whose headers a shared cache would
 // merge into the response it stored.
 func (m *Manager[T]) due(s *Session[T], now int64, status int) bool {
-	if s.isNew || status == http.StatusNotModified {
+	if s.isNew || s.sealed == 0 || status == http.StatusNotModified {
 		return false
 	}
 	idle, _ := m.limits(s.created, s.expires)

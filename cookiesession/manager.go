@@ -114,7 +114,6 @@ func (m *Manager[T]) reset(s *Session[T]) {
 	var zero T
 	s.value, s.flashes, s.baseline = zero, nil, nil
 	s.restart()
-	s.sealed = 0
 	s.isNew, s.oldKey, s.renewed, s.destroyed, s.metaDirty = true, false, false, false, false
 	s.migrated, s.loadErr, s.held = false, nil, false
 }

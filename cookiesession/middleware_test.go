@@ -735,3 +735,25 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		t.Errorf("New(valid edge options) = %v; SetKeys(nil) must fail", err)
 	}
 }
+
+// TestDestroyThenSaveAgain saves a destroyed session twice, the second
+// time when its old seal would be due for a refresh: the deletion stands.
+func TestDestroyThenSaveAgain(t *testing.T) {
+	f := newFixture(t)
+	value := f.login(t, user{Name: "ann"})
+	f.clock.Advance(10 * time.Minute)
+	s, err := load(f.m, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Destroy()
+	w := httptest.NewRecorder()
+	for range 2 {
+		if err := f.m.Save(w, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if lines := w.Header()["Set-Cookie"]; len(lines) != 1 || !strings.Contains(lines[0], "Max-Age=0") {
+		t.Errorf("Set-Cookie after Destroy and two Saves = %q, want the deletion", lines)
+	}
+}

@@ -207,10 +207,12 @@ func (s *Session[T]) Destroy() {
 }
 
 // restart gives the session a new ID and a new default lifetime from now.
+// No cookie stands for it yet: it has no seal, and no old key.
 func (s *Session[T]) restart() {
 	s.id = [idSize]byte{}
 	s.created = s.m.now()
 	s.expires = s.created + s.m.lifetime
+	s.sealed, s.oldKey = 0, false
 }
 
 // AddFlash adds a message to show on a later request, which reads it with
