@@ -192,7 +192,7 @@ func startCluster(t *testing.T, keys ...string) *cluster {
 		cl.instances = append(cl.instances, in)
 		addrs = append(addrs, in.addr)
 	}
-	cl.url, cl.nginxDir = startNginx(t, addrs)
+	cl.url, cl.nginxDir = startNginx(t, nginxTemplate, addrs)
 	return cl
 }
 
@@ -203,10 +203,10 @@ var placeholderRE = regexp.MustCompile(`@[A-Z0-9]+@`)
 // front of three upstreams. It returns nginx's URL once it accepts
 // connections, with the directory of its files, and stops it when the test
 // ends.
-func startNginx(t *testing.T, upstreams []string) (base, dir string) {
+func startNginx(t *testing.T, template string, upstreams []string) (base, dir string) {
 	t.Helper()
 	bin := requireTool(t, "nginx")
-	tmpl, err := os.ReadFile(nginxTemplate)
+	tmpl, err := os.ReadFile(template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func startNginx(t *testing.T, upstreams []string) (base, dir string) {
 	conf := strings.NewReplacer("@LISTEN@", listen, "@APP1@", upstreams[0],
 		"@APP2@", upstreams[1], "@APP3@", upstreams[2]).Replace(string(tmpl))
 	if p := placeholderRE.FindString(conf); p != "" {
-		t.Fatalf("%s has a placeholder the test does not fill: %s", nginxTemplate, p)
+		t.Fatalf("%s has a placeholder the test does not fill: %s", template, p)
 	}
 	dir = t.TempDir()
 	confPath := filepath.Join(dir, "nginx.conf")

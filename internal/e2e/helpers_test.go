@@ -309,7 +309,22 @@ func (c *client) post(ctx context.Context, path string, form url.Values) (*respo
 	return c.send(ctx, "POST", path, form)
 }
 
+// send sends a request with the client's cookie, reads the whole body and
+// keeps the cookie the response sets.
 func (c *client) send(ctx context.Context, method, path string,
+	form url.Values) (*response, error) {
+	resp, err := c.exchange(ctx, method, path, form)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return resp, nil
+}
+
+// exchange sends a request; when the body breaks off it returns what did
+// come, the status and the header, with the error. It keeps a cookie from
+// the header even then, as a browser does with the Set-Cookie lines it has
+// received.
+func (c *client) exchange(ctx context.Context, method, path string,
 	form url.Values) (*response, error) {
 	var body io.Reader
 	if form != nil {
@@ -330,12 +345,13 @@ func (c *client) send(ctx context.Context, method, path string,
 		return nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading the body: %w", method, path, err)
-	}
 	c.keepCookie(resp.Header)
-	return &response{status: resp.StatusCode, header: resp.Header, body: string(b)}, nil
+	b, err := io.ReadAll(resp.Body)
+	out := &response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	if err != nil {
+		return out, fmt.Errorf("reading the body: %w", err)
+	}
+	return out, nil
 }
 
 // keepCookie stores or deletes the session cookie as a browser would.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -367,40 +365,6 @@ func setsCookie(resp *response) bool {
 	return false
 }
 
-// exchange sends a request as send does, but when the body breaks off it
-// returns what did come, the status and the header, with the error; and
-// it keeps a cookie from the header even then, as a browser does with the
-// Set-Cookie lines it has received.
-func (c *client) exchange(ctx context.Context, method, path string,
-	form url.Values) (*response, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	r, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return nil, err
-	}
-	if form != nil {
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if v := c.sessionCookie(); v != "" {
-		r.Header.Set("Cookie", cookieName+"="+v)
-	}
-	resp, err := c.http.Do(r)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	c.keepCookie(resp.Header)
-	b, err := io.ReadAll(resp.Body)
-	out := &response{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	if err != nil {
-		return out, fmt.Errorf("reading the body: %w", err)
-	}
-	return out, nil
-}
-
 // latencySummary is the distribution of a set of durations.
 type latencySummary struct {
 	p50, p99, max time.Duration
@@ -650,15 +614,4 @@ func nginxUpstreamErrors(errorLog string) map[string]int {
 		}
 	}
 	return counts
-}
-
-// startNginxWith is startNginx with another configuration template.
-// startNginx reads the package's nginxTemplate; the tests of this package
-// do not run in parallel, so the variable is swapped for the call.
-func startNginxWith(t *testing.T, template string, upstreams []string) (base, dir string) {
-	t.Helper()
-	saved := nginxTemplate
-	nginxTemplate = template
-	defer func() { nginxTemplate = saved }()
-	return startNginx(t, upstreams)
 }

@@ -108,7 +108,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	fl := startFleet(t, ctx, keys)
-	base, nginxDir := startNginxWith(t, loadNginxTemplate, fl.addrs())
+	base, nginxDir := startNginx(t, loadNginxTemplate, fl.addrs())
 	before, testBefore := fl.goroutines(t), runtime.NumGoroutine()
 	t.Logf("%d clients, %v of load; keys %08x, then %08x", size.clients, size.duration,
 		keyID(t, oldKey), keyID(t, newKey))
