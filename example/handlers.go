@@ -106,14 +106,25 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// counter adds one to the signed-in user's counter.
-func (a *app) counter(w http.ResponseWriter, r *http.Request) {
+// signedIn returns the request's session when a user is signed in to it.
+// Otherwise it answers, 503 while the revocation list is unavailable or
+// 401 with msg, and returns nil.
+func (a *app) signedIn(w http.ResponseWriter, r *http.Request, msg string) *session {
 	s := a.sessions.Get(r)
 	if a.refuseUnavailable(w, s) {
-		return
+		return nil
 	}
 	if currentUser(s) == nil {
-		a.notSignedIn(w, "Sign in to use the counter.")
+		a.notSignedIn(w, msg)
+		return nil
+	}
+	return s
+}
+
+// counter adds one to the signed-in user's counter.
+func (a *app) counter(w http.ResponseWriter, r *http.Request) {
+	s := a.signedIn(w, r, "Sign in to use the counter.")
+	if s == nil {
 		return
 	}
 	s.Update(func(d *sessionData) { d.Count++ })

@@ -24,12 +24,8 @@ const (
 // in the session, so that the session can grow past one cookie: the
 // library then spreads it over several (see WithChunking in newApp).
 func (a *app) addNote(w http.ResponseWriter, r *http.Request) {
-	s := a.sessions.Get(r)
-	if a.refuseUnavailable(w, s) {
-		return
-	}
-	if currentUser(s) == nil {
-		a.notSignedIn(w, "Sign in to keep notes.")
+	s := a.signedIn(w, r, "Sign in to keep notes.")
+	if s == nil {
 		return
 	}
 	note, status, msg := readNote(w, r)
@@ -116,12 +112,8 @@ func (a *app) noteRefused(w http.ResponseWriter, r *http.Request, s *session, st
 // clearNotes removes every note: the session shrinks back to one cookie,
 // and the response deletes the chunk cookies the browser has.
 func (a *app) clearNotes(w http.ResponseWriter, r *http.Request) {
-	s := a.sessions.Get(r)
-	if a.refuseUnavailable(w, s) {
-		return
-	}
-	if currentUser(s) == nil {
-		a.notSignedIn(w, "Sign in to keep notes.")
+	s := a.signedIn(w, r, "Sign in to keep notes.")
+	if s == nil {
 		return
 	}
 	s.Update(func(d *sessionData) { d.Notes = nil })
