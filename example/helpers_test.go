@@ -172,10 +172,10 @@ func signIn(t *testing.T, ts *httptest.Server, username, password string) string
 	return c.Value
 }
 
-// sealCookie returns a session cookie's value sealed by m with value d and
-// flashes, as a browser would hold it.
-func sealCookie(t *testing.T, m *cookiesession.Manager[sessionData], d sessionData,
-	flashes ...string) string {
+// saved returns the response header of a Save of a new session with value
+// d and flashes, sealed by m.
+func saved(t *testing.T, m *cookiesession.Manager[sessionData], d sessionData,
+	flashes ...string) http.Header {
 	t.Helper()
 	s := m.NewSession()
 	s.Set(d)
@@ -186,9 +186,18 @@ func sealCookie(t *testing.T, m *cookiesession.Manager[sessionData], d sessionDa
 	if err := m.Save(rec, s); err != nil {
 		t.Fatal(err)
 	}
-	c := (&response{header: rec.Header()}).setCookie()
+	return rec.Header()
+}
+
+// sealCookie returns a session cookie's value sealed by m with value d and
+// flashes, as a browser would hold it.
+func sealCookie(t *testing.T, m *cookiesession.Manager[sessionData], d sessionData,
+	flashes ...string) string {
+	t.Helper()
+	h := saved(t, m, d, flashes...)
+	c := (&response{header: h}).setCookie()
 	if c == nil {
-		t.Fatalf("Save wrote no session cookie: %q", rec.Header())
+		t.Fatalf("Save wrote no session cookie: %q", h)
 	}
 	return c.Value
 }
@@ -275,16 +284,7 @@ func (j jar) header() map[string]string {
 func sealJar(t *testing.T, m *cookiesession.Manager[sessionData], d sessionData,
 	flashes ...string) jar {
 	t.Helper()
-	s := m.NewSession()
-	s.Set(d)
-	for _, f := range flashes {
-		s.AddFlash(f)
-	}
-	rec := httptest.NewRecorder()
-	if err := m.Save(rec, s); err != nil {
-		t.Fatal(err)
-	}
 	j := jar{}
-	j.keep(&response{header: rec.Header()})
+	j.keep(&response{header: saved(t, m, d, flashes...)})
 	return j
 }

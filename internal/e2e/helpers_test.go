@@ -141,6 +141,15 @@ var listeningRE = regexp.MustCompile(`listening on (http://[^\s"]+)`)
 // start runs the process and waits for its "listening on" line.
 func (in *instance) start() {
 	in.t.Helper()
+	from := in.log.Len()
+	if err := in.launch(); err != nil {
+		in.t.Fatalf("instance %s: %v:\n%s", in.name, err, in.log.String()[from:])
+	}
+}
+
+// launch runs the process and waits for its "listening on" line; on
+// failure it kills the process and returns why.
+func (in *instance) launch() error {
 	args := append([]string{"-addr", in.addr, "-instance", in.name}, in.args...)
 	cmd := exec.Command(exampleBinary(in.t), args...)
 	cmd.Env = append(os.Environ(), "COOKIESESSION_KEYS="+in.keys)
@@ -148,17 +157,20 @@ func (in *instance) start() {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	from := in.log.Len()
 	if err := cmd.Start(); err != nil {
-		in.t.Fatalf("starting instance %s: %v", in.name, err)
+		return err
 	}
-	in.cmd, in.exited = cmd, make(chan struct{})
-	go func(done chan struct{}) { cmd.Wait(); close(done) }(in.exited)
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	in.cmd, in.exited = cmd, exited
 
-	m, err := in.log.waitFor(listeningRE, from, in.exited, startTimeout)
+	m, err := in.log.waitFor(listeningRE, from, exited, startTimeout)
 	if err != nil {
-		in.t.Fatalf("instance %s: %v:\n%s", in.name, err, in.log.String()[from:])
+		in.kill()
+		return err
 	}
 	in.url = m[1]
 	in.addr = strings.TrimPrefix(in.url, "http://")
+	return nil
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -426,7 +424,7 @@ type loadInstance struct {
 func (li *loadInstance) startAgain() error {
 	var err error
 	for try := 0; try < 5; try++ {
-		if err = li.tryStart(); err == nil {
+		if err = li.launch(); err == nil {
 			li.processes++
 			return nil
 		}
@@ -434,27 +432,6 @@ func (li *loadInstance) startAgain() error {
 	}
 	return fmt.Errorf("instance %s did not start again: %w\n%s", li.name, err,
 		tail(li.log.String(), 2000))
-}
-
-// tryStart is the instance's start, with an error instead of a fatal one.
-func (li *loadInstance) tryStart() error {
-	args := append([]string{"-addr", li.addr, "-instance", li.name}, li.args...)
-	cmd := exec.Command(exampleBinary(li.t), args...)
-	cmd.Env = append(os.Environ(), "COOKIESESSION_KEYS="+li.keys)
-	cmd.Stdout, cmd.Stderr = li.log, li.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	from := li.log.Len()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	li.cmd, li.exited = cmd, exited
-	_, err := li.log.waitFor(listeningRE, from, exited, startTimeout)
-	if err != nil {
-		li.kill()
-	}
-	return err
 }
 
 // notePeakRSS reads the process's peak resident set before it ends.
